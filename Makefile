@@ -1,0 +1,32 @@
+# Everything runs in a project-local virtual environment (.venv), created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# CPU torch first (from local disk here), so Norse's dependencies never pull a CUDA build.
+	$(BIN)/pip install "torch==2.13.0"
+	$(BIN)/pip install -e ".[test]" "optuna>=3.6" h5py
+	$(BIN)/pip install --no-deps norse nir nirtorch
+	$(BIN)/python -c "import jaxplaus, evosax, norse, optuna"  # fail loudly on a missing step
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The main job on the CPU with a small default: assess one model over all 20 patterns.
+demo: $(STAMP)
+	JAX_PLATFORMS=cpu $(BIN)/jaxplaus reference izhikevich2004 --out demo-run/reference
+
+test: $(STAMP)
+	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q tests
+
+bench: $(STAMP)
+	JAX_PLATFORMS=cpu $(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) demo-run .pytest_cache

@@ -1,0 +1,90 @@
+"""`jaxplaus` command line. Each sub-command lives in `jaxplaus.commands.<name>` and exposes
+`register(subparsers)`; handlers return a JSON-able document (printed with --json) or None."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from jaxplaus.errors import UsageError
+
+# Sub-command modules, in the order `--help` lists them.
+COMMAND_MODULES = (
+    "models",
+    "patterns",
+    "simulate",
+    "classify",
+    "reference",
+)
+OPTIONAL_COMMAND_MODULES = ("assess", "runs", "crosscheck", "baseline", "bench", "sweep", "metalearn")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse hook
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="jaxplaus",
+        description="JAX-accelerated evolutionary assessment of spiking neuron models.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES + OPTIONAL_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"jaxplaus.commands.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"jaxplaus.commands.{name}" and name in OPTIONAL_COMMAND_MODULES:
+                continue  # that command is not part of this build yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def emit(document, as_json: bool, text: str | None = None) -> None:
+    """Print the command's result: JSON on stdout, or a human-readable text."""
+    if as_json:
+        json.dump(document, sys.stdout, indent=None, allow_nan=False, default=_jsonable)
+        sys.stdout.write("\n")
+    else:
+        print(text if text is not None else json.dumps(document, indent=2, default=_jsonable))
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        document = args.handler(args)
+        if document is not None:
+            render = getattr(args, "render", None)
+            as_json = getattr(args, "json", False)
+            emit(document, as_json, None if as_json or render is None else render(document))
+        return 0
+    except UsageError as err:
+        print(f"jaxplaus: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jaxplaus: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

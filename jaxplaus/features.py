@@ -1,0 +1,133 @@
+"""Features of one neuron's response, on fixed-size padded arrays so they jit and vmap.
+
+Spike times live in a `[max_spikes]` array padded with +inf; voltage in per-block samples.
+Everything here is relative (ratios of intervals, counts, voltages normalised by the distance
+from rest to the spike threshold) so the same rules hold for models of any units.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+from jaxplaus.simulate import Recording
+
+MAX_SPIKES = 64
+BURST_JUMP = 3.0  # an interval this many times its predecessor ends a burst
+
+
+class Response(NamedTuple):
+    spike_times: jnp.ndarray  # [MAX_SPIKES] ascending, +inf padded
+    n_spikes: jnp.ndarray  # () total count (may exceed MAX_SPIKES)
+    t: jnp.ndarray  # [blocks] time of each voltage sample
+    v: jnp.ndarray  # [blocks] voltage samples
+    v_max: jnp.ndarray  # [blocks] largest voltage within each block
+    finite: jnp.ndarray  # () the state stayed finite
+
+
+def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -> Response:
+    """Spike times from per-block first/last spike (exact when no block holds more than two)."""
+    firsts = jnp.where(rec.spike_count >= 1, rec.first_spike, jnp.inf)
+    lasts = jnp.where(rec.spike_count >= 2, rec.last_spike, jnp.inf)
+    candidates = jnp.stack([firsts, lasts], axis=-1).reshape(-1)  # in time order
+    keep = jnp.isfinite(candidates)
+    slot = jnp.where(keep, jnp.cumsum(keep) - 1, max_spikes)  # out-of-range slots are dropped
+    times = jnp.full(max_spikes, jnp.inf).at[slot].set(candidates, mode="drop")
+    sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
+    return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
+
+
+def in_window(times, t0, t1):
+    return (times > t0) & (times < t1)
+
+
+def count_between(times, t0, t1):
+    return jnp.sum(in_window(times, t0, t1))
+
+
+def first_after(times, t0):
+    return jnp.min(jnp.where(times > t0, times, jnp.inf))
+
+
+def last_before(times, t1):
+    return jnp.max(jnp.where(times < t1, times, -jnp.inf))
+
+
+def window_intervals(times, t0, t1):
+    """Inter-spike intervals between consecutive spikes inside (t0, t1); NaN elsewhere ([K-1])."""
+    inside = in_window(times, t0, t1)
+    both = inside[1:] & inside[:-1]
+    return jnp.where(both, times[1:] - times[:-1], jnp.nan)
+
+
+def first_valid(x):
+    index = jnp.argmax(~jnp.isnan(x))
+    return jnp.where(jnp.any(~jnp.isnan(x)), x[index], jnp.nan)
+
+
+def last_valid(x):
+    valid = ~jnp.isnan(x)
+    index = x.shape[-1] - 1 - jnp.argmax(valid[::-1])
+    return jnp.where(jnp.any(valid), x[index], jnp.nan)
+
+
+def interval_cv(isi):
+    n = jnp.sum(~jnp.isnan(isi))
+    mean = jnp.nanmean(isi)
+    return jnp.where(n >= 2, jnp.nanstd(isi) / mean, jnp.nan)
+
+
+def max_jump(isi):
+    """Largest ratio of an interval to the one before it (>= BURST_JUMP marks a burst's end)."""
+    ratio = isi[1:] / isi[:-1]
+    return jnp.where(jnp.any(~jnp.isnan(ratio)), jnp.nanmax(ratio), jnp.nan)
+
+
+def burst_sizes(times, t0, t1):
+    """Spikes per group, groups split at long intervals ([K], zeros past the last group).
+
+    Intervals are short (intra-burst) when BURST_JUMP times shorter than the longest interval and
+    the train has a sharp jump (some interval >= BURST_JUMP x its predecessor); trains without
+    such a jump (tonic, adapting) are all single spikes.
+    """
+    inside = in_window(times, t0, t1)
+    isi = window_intervals(times, t0, t1)
+    bursty = max_jump(isi) >= BURST_JUMP
+    short = bursty & (isi < jnp.nanmax(isi) / BURST_JUMP)
+    starts_group = inside & ~jnp.concatenate([jnp.array([False]), short])
+    group = jnp.cumsum(starts_group) - 1
+    sizes = jnp.zeros(times.shape[-1], jnp.int32).at[jnp.where(inside, group, times.shape[-1])].add(1, mode="drop")
+    return sizes
+
+
+def resting_voltage(resp: Response, t_before):
+    """Voltage at rest: the last sample before the stimulus, else the first sample."""
+    before = resp.t < t_before
+    index = jnp.maximum(jnp.sum(before) - 1, 0)
+    return resp.v[index]
+
+
+def drive(resp: Response, v_rest, v_threshold, t0, t1):
+    """How far the voltage rose towards threshold inside (t0, t1): 0 at rest, 1 at threshold."""
+    inside = (resp.t > t0) & (resp.t < t1)
+    peak = jnp.max(jnp.where(inside, resp.v_max, -jnp.inf))
+    return jnp.clip((peak - v_rest) / (v_threshold - v_rest), 0.0, 1.0)
+
+
+def oscillation_crossings(resp: Response, t0, t1, rel_amplitude=0.02):
+    """Turning points of v inside (t0, t1) whose swing exceeds rel_amplitude of the largest swing.
+
+    Counts local extrema of the sampled voltage after removing its final value; a damped
+    oscillation has several, an exponential relaxation has none.
+    """
+    inside = (resp.t > t0) & (resp.t < t1)
+    v = resp.v
+    dv = v[1:] - v[:-1]
+    both = inside[1:] & inside[:-1]
+    turning = both[1:] & both[:-1] & (jnp.sign(dv[1:]) * jnp.sign(dv[:-1]) < 0)
+    v_end = jnp.max(jnp.where(inside, jnp.arange(v.shape[-1]), -1))
+    baseline = v[jnp.maximum(v_end, 0)]
+    deviation = jnp.abs(v[1:-1] - baseline)
+    largest = jnp.max(jnp.where(inside[1:-1], deviation, 0.0))
+    return jnp.sum(turning & (deviation > rel_amplitude * largest) & (largest > 0))

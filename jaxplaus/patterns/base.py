@@ -1,0 +1,54 @@
+"""A pattern = a protocol (the stimulus to apply) + the criteria that say what it means.
+
+Both the validator and the graded objective come from the criteria (see `criteria.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import jax.numpy as jnp
+
+from jaxplaus import features as F
+from jaxplaus.patterns import criteria as C
+from jaxplaus.patterns.protocols import Protocol
+from jaxplaus.stimuli import Marks
+
+BLOWUP_LOSS = 100.0  # a non-finite simulation: finite, and worse than any real response
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    letter: str  # panel of Izhikevich (2004) Fig. 1
+    title: str
+    meaning: str
+    protocol: Protocol
+    measure: Callable  # (response, gains, marks, v_threshold) -> list[Criterion]
+    needs_spikes: bool = True  # silence is far from the pattern (adds a drive-to-threshold term)
+
+    @property
+    def input_class(self) -> str:
+        return self.protocol.input_class
+
+    def criteria(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
+        return self.measure(response, gains, marks or self.protocol.marks, v_threshold)
+
+    def validate(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
+        """True when every criterion holds and the simulation stayed finite."""
+        checks = [C.holds(c) for c in self.criteria(response, gains, v_threshold, marks)]
+        return jnp.all(jnp.stack(checks)) & response.finite
+
+    def objective(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
+        """Graded loss: 0 when the pattern is fully present (with margin), BLOWUP_LOSS on blow-up."""
+        marks = marks or self.protocol.marks
+        loss = sum(C.violation(c) for c in self.criteria(response, gains, v_threshold, marks))
+        if self.needs_spikes:
+            first_input = min([m for m in (marks.steps + tuple(p[0] for p in marks.pulses)
+                                           + tuple(p[0] for p in marks.inhibitions)
+                                           + tuple(p[0] for p in marks.ramps)) if m > 0] or [0.0])
+            v_rest = F.resting_voltage(response, first_input)
+            drive = F.drive(response, v_rest, v_threshold, -1.0, marks.end + 1.0)
+            loss = loss + jnp.where(response.n_spikes == 0, 0.5 * (1.0 - drive), 0.0)
+        return jnp.where(response.finite & jnp.isfinite(loss), loss, BLOWUP_LOSS)

@@ -1,0 +1,414 @@
+"""What each of Izhikevich's 20 patterns *means*, as criteria on a response.
+
+Every definition reads its times off the stimulus (`Marks`), not off figure1.m, so a validator
+also judges other stimuli of its class (`jaxplaus classify`, the confusion matrix). All rules
+are relative: counts, ratios of intervals, fractions of a window, voltages scaled by the
+distance from rest to threshold. The thresholds were set from the meaning in Izhikevich
+(2004, Fig. 1 legend) and checked against figure1.m's 20 traces: each passes its own rule and
+fails the others of its input class (tests/patterns/test_confusion.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+
+from jaxplaus import features as F
+from jaxplaus.patterns import criteria as C
+from jaxplaus.stimuli import Marks
+
+NO = -1.0  # "from the beginning" for windows
+STEADY = 0.10  # tonic intervals agree within 10%
+SHORT = 1 / 3  # an interval below a third of the steady one is burst-like
+ONSET_FRACTION = 0.3  # "at onset": within the first 30% of the stimulus
+SILENCE_AFTER_BURST = 3.0  # a phasic burst is followed by >= 3x its duration of silence
+
+
+def _nth(isi, k):
+    """The k-th valid interval of a window (negative k counts from the end); NaN if absent."""
+    valid = ~jnp.isnan(isi)
+    start = jnp.argmax(valid)
+    n = jnp.sum(valid)
+    index = start + (k if k >= 0 else n + k)
+    ok = (index >= start) & (index < start + n)
+    return jnp.where(ok, isi[jnp.clip(index, 0, isi.shape[-1] - 1)], jnp.nan)
+
+
+def _n(times, t0, t1):
+    return F.count_between(times, t0, t1)
+
+
+def _sustained(times, isi, end):
+    """Time from the last spike to the end, in units of the last interval (small = still firing)."""
+    return (end - F.last_before(times, end + 1e-3)) / _nth(isi, -1)
+
+
+def _silent_before(times, t):
+    return C.count_at_most("spikes before the stimulus", _n(times, NO, t), 0)
+
+
+def _dc_onset(m: Marks):
+    return m.steps[0] if m.steps and not (m.pulses or m.inhibitions or m.ramps) else None
+
+
+# ------------------------------------------------------------------------- DC input
+
+
+def tonic_spiking(r, gains, m, v_th):
+    onset = _dc_onset(m)
+    if onset is None:
+        return [C.not_applicable("no DC step")]
+    t = r.spike_times
+    isi = F.window_intervals(t, onset, m.end + 1e-3)
+    last = _nth(isi, -1)
+    median = jnp.nanmedian(isi)
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("spikes during the step", _n(t, onset, m.end + 1e-3), 4),
+        C.fraction_at_most("silence before the end / last interval", _sustained(t, isi, m.end), 1.5),
+        C.ratio_near_one("last interval / the one before", last / _nth(isi, -2), STEADY),
+        C.count_at_most("burst-like intervals", jnp.sum(isi < SHORT * last), 1),
+        C.count_at_most("pauses (> 3x median interval)", jnp.sum(isi > 3 * median), 0),
+    ]
+
+
+def phasic_spiking(r, gains, m, v_th):
+    onset = _dc_onset(m)
+    if onset is None:
+        return [C.not_applicable("no DC step")]
+    t = r.spike_times
+    return [
+        _silent_before(t, onset),
+        C.count_exactly("spikes during the step", _n(t, onset, m.end + 1e-3), 1),
+        C.fraction_at_most("latency / step duration", (F.first_after(t, onset) - onset) / (m.end - onset), ONSET_FRACTION),
+    ]
+
+
+def tonic_bursting(r, gains, m, v_th):
+    onset = _dc_onset(m)
+    if onset is None:
+        return [C.not_applicable("no DC step")]
+    t = r.spike_times
+    sizes = F.burst_sizes(t, onset, m.end + 1e-3)
+    isi = F.window_intervals(t, onset, m.end + 1e-3)
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("bursts (>= 2 spikes)", jnp.sum(sizes >= 2), 3),
+        C.count_at_most("isolated spikes", jnp.sum(sizes == 1), 1),
+        C.fraction_at_most("silence before the end / longest interval",
+                           (m.end - F.last_before(t, m.end + 1e-3)) / jnp.nanmax(isi), 1.5),
+    ]
+
+
+def phasic_bursting(r, gains, m, v_th):
+    onset = _dc_onset(m)
+    if onset is None:
+        return [C.not_applicable("no DC step")]
+    t = r.spike_times
+    first, last = F.first_after(t, onset), F.last_before(t, m.end + 1e-3)
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("spikes in the burst", _n(t, onset, m.end + 1e-3), 2),
+        C.fraction_at_most("latency / step duration", (first - onset) / (m.end - onset), ONSET_FRACTION),
+        C.fraction_at_least("silence after / burst duration", (m.end - last) / (last - first), SILENCE_AFTER_BURST),
+    ]
+
+
+def mixed_mode(r, gains, m, v_th):
+    onset = _dc_onset(m)
+    if onset is None:
+        return [C.not_applicable("no DC step")]
+    t = r.spike_times
+    isi = F.window_intervals(t, onset, m.end + 1e-3)
+    last = _nth(isi, -1)
+    short = isi < SHORT * last
+    first_long = jnp.argmax(~short & ~jnp.isnan(isi))
+    later_short = jnp.sum(short & (jnp.arange(isi.shape[-1]) > first_long))
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("spikes during the step", _n(t, onset, m.end + 1e-3), 5),
+        C.ratio_at_most("1st interval / last", _nth(isi, 0) / last, SHORT),
+        C.ratio_at_most("2nd interval / last", _nth(isi, 1) / last, SHORT),
+        C.count_at_most("burst-like intervals after the initial burst", later_short, 0),
+        C.ratio_near_one("last interval / the one before", last / _nth(isi, -2), STEADY),
+        C.fraction_at_most("silence before the end / last interval", _sustained(t, isi, m.end), 1.5),
+    ]
+
+
+def spike_frequency_adaptation(r, gains, m, v_th):
+    onset = _dc_onset(m)
+    if onset is None:
+        return [C.not_applicable("no DC step")]
+    t = r.spike_times
+    isi = F.window_intervals(t, onset, m.end + 1e-3)
+    growth = isi[1:] / isi[:-1]
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("spikes during the step", _n(t, onset, m.end + 1e-3), 4),
+        C.ratio_at_least("last interval / first", _nth(isi, -1) / _nth(isi, 0), 3.0),
+        C.ratio_at_least("smallest ratio of consecutive intervals", jnp.nanmin(growth), 0.9),
+        C.ratio_at_least("last interval / the one before", _nth(isi, -1) / _nth(isi, -2), 1.1),
+        C.fraction_at_most("silence before the end / last interval", _sustained(t, isi, m.end), 1.5),
+    ]
+
+
+# ----------------------------------------------------------------------- ramp input
+
+
+def _single_ramp(m: Marks):
+    return m.ramps[0][0] if len(m.ramps) == 1 and not (m.pulses or m.inhibitions or m.steps) else None
+
+
+def class_1_excitability(r, gains, m, v_th):
+    onset = _single_ramp(m)
+    if onset is None:
+        return [C.not_applicable("no single ramp")]
+    t = r.spike_times
+    isi = F.window_intervals(t, onset, m.end + 1e-3)
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("spikes during the ramp", _n(t, onset, m.end + 1e-3), 4),
+        C.ratio_at_least("first interval / last (rate rises from ~0)", _nth(isi, 0) / _nth(isi, -1), 2.2),
+        C.ratio_at_least("first interval / second", _nth(isi, 0) / _nth(isi, 1), 1.2),
+    ]
+
+
+def class_2_excitability(r, gains, m, v_th):
+    onset = _single_ramp(m)
+    if onset is None:
+        return [C.not_applicable("no single ramp")]
+    t = r.spike_times
+    isi = F.window_intervals(t, onset, m.end + 1e-3)
+    return [
+        _silent_before(t, onset),
+        C.count_at_least("spikes during the ramp", _n(t, onset, m.end + 1e-3), 4),
+        C.ratio_at_most("first interval / second (onset at a finite rate)", _nth(isi, 0) / _nth(isi, 1), 1.15),
+        C.ratio_at_most("first interval / last", _nth(isi, 0) / _nth(isi, -1), 2.0),
+    ]
+
+
+def accommodation(r, gains, m, v_th):
+    if len(m.ramps) != 2 or m.pulses or m.inhibitions:
+        return [C.not_applicable("no slow and fast ramp")]
+    (slow_on, slow_off, slow_ch, slow_h), (fast_on, fast_off, fast_ch, fast_h) = m.ramps
+    if (fast_off - fast_on) >= (slow_off - slow_on):
+        return [C.not_applicable("no faster second ramp")]
+    t = r.spike_times
+    return [
+        C.count_at_most("spikes before the fast ramp", _n(t, NO, fast_on), 0),
+        C.count_at_least("spikes after the fast ramp starts", _n(t, fast_on - 1e-3, m.end + 1e-3), 1),
+        C.ratio_at_most("fast ramp height / slow ramp height", (gains[fast_ch] * fast_h) / (gains[slow_ch] * slow_h), 1.0),
+    ]
+
+
+# ---------------------------------------------------------------------- pulse input
+
+
+def _single_pulse(m: Marks):
+    return m.pulses[0] if len(m.pulses) == 1 and not (m.inhibitions or m.ramps or m.steps or m.positive_bias) else None
+
+
+def spike_latency(r, gains, m, v_th):
+    pulse = _single_pulse(m)
+    if pulse is None:
+        return [C.not_applicable("no single pulse")]
+    on, off = pulse
+    t = r.spike_times
+    return [
+        _silent_before(t, on),
+        C.count_exactly("spikes", _n(t, NO, m.end + 1e-3), 1),
+        C.fraction_at_least("delay after the pulse / pulse width", (F.first_after(t, on) - off) / (off - on), 1.0),
+    ]
+
+
+def subthreshold_oscillations(r, gains, m, v_th):
+    pulse = _single_pulse(m)
+    if pulse is None:
+        return [C.not_applicable("no single pulse")]
+    on, off = pulse
+    t = r.spike_times
+    after = jnp.maximum(off, jnp.where(jnp.isfinite(F.first_after(t, on)), F.first_after(t, on), off))
+    turning = _turning_points_after(r, after, m.end)
+    return [
+        _silent_before(t, on),
+        C.count_at_most("spikes", _n(t, NO, m.end + 1e-3), 1),
+        C.count_at_least("turning points of v after the response", turning, 3),
+    ]
+
+
+def _turning_points_after(r, t0, end):
+    # t0 may be traced (a spike time): shift the window by masking instead of slicing
+    shifted = r._replace(t=jnp.where(r.t > t0 + 2.0 * (r.t[1] - r.t[0]), r.t, -jnp.inf))
+    return F.oscillation_crossings(shifted, -1.0, end + 1e-3)
+
+
+def _pairs(m: Marks):
+    if len(m.pulses) != 4 or m.inhibitions or m.ramps or m.steps:
+        return None
+    (a1, _), (a2, a2_off), (b1, _), (b2, b2_off) = m.pulses
+    return (a2 - a1, a2, b1), (b2 - b1, b2, m.end)  # (interval, second pulse, window end)
+
+
+def _pair_response(r, gains, m, responds_to_longer: bool):
+    pairs = _pairs(m)
+    if pairs is None or pairs[0][0] == pairs[1][0]:
+        return [C.not_applicable("no two pulse pairs of different intervals")]
+    short, long_ = sorted(pairs)
+    fire, quiet = (long_, short) if responds_to_longer else (short, long_)
+    t = r.spike_times
+    (a1, _), _, (b1, _), _ = m.pulses
+    return [
+        C.count_at_most("spikes before a pair is complete", _n(t, NO, m.pulses[1][0]) + _n(t, b1, m.pulses[3][0]), 0),
+        C.count_at_least("spikes after the pair that should excite", _n(t, fire[1], fire[2] + 1e-3), 1),
+        C.count_at_most("spikes after the other pair", _n(t, quiet[1], quiet[2] + 1e-3), 0),
+    ]
+
+
+def resonator(r, gains, m, v_th):
+    """Fires for the pulse pair at its resonant (here: the longer) interval, not the other."""
+    return _pair_response(r, gains, m, responds_to_longer=True)
+
+
+def integrator(r, gains, m, v_th):
+    """Fires for the more closely spaced pulse pair only."""
+    return _pair_response(r, gains, m, responds_to_longer=False)
+
+
+def bistability(r, gains, m, v_th):
+    if len(m.pulses) != 2 or not m.positive_bias or m.inhibitions or m.ramps:
+        return [C.not_applicable("no two pulses on a bias")]
+    (p1, p1_off), (p2, p2_off) = m.pulses
+    t = r.spike_times
+    isi = F.window_intervals(t, p1, p2)
+    return [
+        _silent_before(t, p1),
+        C.count_at_least("spikes between the pulses", _n(t, p1, p2), 3),
+        C.fraction_at_most("silence before the 2nd pulse / last interval", (p2 - F.last_before(t, p2)) / _nth(isi, -1), 1.5),
+        C.count_at_most("spikes after the 2nd pulse", _n(t, p2_off + (p2_off - p2), m.end + 1e-3), 0),
+    ]
+
+
+def depolarizing_after_potential(r, gains, m, v_th):
+    pulse = _single_pulse(m)
+    if pulse is None:
+        return [C.not_applicable("no single pulse")]
+    on, off = pulse
+    t = r.spike_times
+    spike = F.first_after(t, on)
+    v_rest = F.resting_voltage(r, on)
+    after = r.t > spike
+    # after the reset, v turns upward again (a depolarizing hump) before relaxing
+    dv = jnp.diff(r.v)
+    rising_after_trough = after[1:] & after[:-1] & (dv > 0)
+    first_rise = jnp.argmax(rising_after_trough)
+    hump = jnp.max(jnp.where(after & (jnp.arange(r.v.shape[-1]) > first_rise), r.v, -jnp.inf))
+    trough = r.v[jnp.clip(first_rise, 0, r.v.shape[-1] - 1)]
+    scale = v_th - v_rest
+    return [
+        _silent_before(t, on),
+        C.count_exactly("spikes", _n(t, NO, m.end + 1e-3), 1),
+        C.fraction_at_most("delay after the pulse / pulse width", (spike - off) / (off - on), 1.0),
+        C.fraction_at_least("after-potential rise / (threshold - rest)",
+                            jnp.where(jnp.any(rising_after_trough), (hump - trough) / scale, 0.0), 0.05),
+        C.count_at_most("turning points after the spike", _turning_points_after(r, spike, m.end), 2),
+    ]
+
+
+# ----------------------------------------------------------------- inhibitory input
+
+
+def _single_inhibition(m: Marks):
+    if len(m.inhibitions) == 1 and not (m.pulses or m.ramps or m.steps or m.positive_bias):
+        return m.inhibitions[0]
+    return None
+
+
+def rebound_spike(r, gains, m, v_th):
+    window = _single_inhibition(m)
+    if window is None:
+        return [C.not_applicable("no lone inhibitory pulse")]
+    on, off = window
+    t = r.spike_times
+    return [
+        C.count_at_most("spikes before the release", _n(t, NO, off), 0),
+        C.count_exactly("spikes after the release", _n(t, off, m.end + 1e-3), 1),
+        C.fraction_at_most("rebound delay / time left", (F.first_after(t, off) - off) / (m.end - off), 0.5),
+    ]
+
+
+def rebound_burst(r, gains, m, v_th):
+    window = _single_inhibition(m)
+    if window is None:
+        return [C.not_applicable("no lone inhibitory pulse")]
+    on, off = window
+    t = r.spike_times
+    first, last = F.first_after(t, off), F.last_before(t, m.end + 1e-3)
+    return [
+        C.count_at_most("spikes before the release", _n(t, NO, off), 0),
+        C.count_at_least("spikes after the release", _n(t, off, m.end + 1e-3), 2),
+        C.fraction_at_most("rebound delay / time left", (first - off) / (m.end - off), 0.5),
+        C.fraction_at_least("silence after / burst duration", (m.end - last) / (last - first), SILENCE_AFTER_BURST),
+    ]
+
+
+def threshold_variability(r, gains, m, v_th):
+    if len(m.pulses) != 2 or len(m.inhibitions) != 1 or m.ramps or m.steps:
+        return [C.not_applicable("no two pulses with inhibition before the second")]
+    (p1, _), (p2, p2_off) = m.pulses
+    inh_on, inh_off = m.inhibitions[0]
+    if not p1 < inh_on < inh_off <= p2:
+        return [C.not_applicable("no inhibition between the pulses")]
+    t = r.spike_times
+    return [
+        C.count_at_most("spikes before the second pulse", _n(t, NO, p2), 0),
+        C.count_at_least("spikes after the second pulse", _n(t, p2, m.end + 1e-3), 1),
+    ]
+
+
+def _induced(r, m):
+    on, off = m.inhibitions[0]
+    t = r.spike_times
+    settle = 0.1 * (off - on)
+    return t, on, off, [
+        _silent_before(t, on),
+        C.count_at_most("spikes after the inhibition ends", _n(t, off + settle, m.end + 1e-3), 0),
+    ]
+
+
+def _inhibition_on_bias(m: Marks):
+    return len(m.inhibitions) == 1 and m.positive_bias and not (m.pulses or m.ramps or m.steps)
+
+
+def inhibition_induced_spiking(r, gains, m, v_th):
+    if not _inhibition_on_bias(m):
+        return [C.not_applicable("no inhibitory step on a bias")]
+    t, on, off, common = _induced(r, m)
+    isi = F.window_intervals(t, on, off)
+    return common + [
+        C.count_at_least("spikes during the inhibition", _n(t, on, off), 2),
+        C.ratio_at_most("largest jump between consecutive intervals", F.max_jump(jnp.where(jnp.isnan(isi), jnp.nan, isi)), F.BURST_JUMP),
+    ]
+
+
+def inhibition_induced_bursting(r, gains, m, v_th):
+    if not _inhibition_on_bias(m):
+        return [C.not_applicable("no inhibitory step on a bias")]
+    t, on, off, common = _induced(r, m)
+    sizes = F.burst_sizes(t, on, off + 0.1 * (off - on))
+    return common + [
+        C.count_at_least("bursts during the inhibition", jnp.sum(sizes >= 2), 2),
+        C.count_at_most("isolated spikes", jnp.sum(sizes == 1), 1),
+    ]
+
+
+ALL = {
+    f.__name__: f
+    for f in (
+        tonic_spiking, phasic_spiking, tonic_bursting, phasic_bursting, mixed_mode,
+        spike_frequency_adaptation, class_1_excitability, class_2_excitability, spike_latency,
+        subthreshold_oscillations, resonator, integrator, rebound_spike, rebound_burst,
+        threshold_variability, bistability, depolarizing_after_potential, accommodation,
+        inhibition_induced_spiking, inhibition_induced_bursting,
+    )
+}
