@@ -2,7 +2,10 @@
 
     C dv/dt = -gL (v - EL) + I;   v > VT:  v <- Vr, clamped at Vr for t_ref ms
 
-Units as AdEx (pF, nS, mV, ms, pA). With t_ref = 0 there is no refractory period. LIF is the
+Units as AdEx (pF, nS, mV, ms, pA). With t_ref = 0 there is no refractory period.
+The membrane is advanced exactly over each step for the step's input (`integrator="exact"`),
+so no combination of C, gL and dt can make it oscillate numerically; `integrator="euler"` is
+the forward-Euler scheme Norse uses. LIF is the
 source paper's negative control: it can fire tonically, integrate, and start firing at an
 arbitrarily low rate (class 1), but it cannot burst, adapt, rebound or resonate.
 """
@@ -23,8 +26,9 @@ PARAM_SPACE = ParamSpace(
         Param("C", 200.0, 10.0, 1000.0, "pF", log=True, physiological=(50.0, 300.0), domain=_POSITIVE, doc="membrane capacitance"),
         Param("gL", 10.0, 1.0, 100.0, "nS", log=True, physiological=(5.0, 30.0), domain=_POSITIVE, doc="leak conductance"),
         Param("EL", -70.0, -90.0, -40.0, "mV", physiological=(-75.0, -55.0), doc="leak reversal (rest)"),
-        Param("VT", -50.0, -65.0, -30.0, "mV", physiological=(-55.0, -40.0), doc="spike threshold"),
-        Param("Vr", -65.0, -90.0, -40.0, "mV", physiological=(-75.0, -50.0), doc="reset potential"),
+        Param("VT", -50.0, -60.0, -30.0, "mV", physiological=(-55.0, -40.0), doc="spike threshold"),
+        # reset stays below threshold: a reset above it fires every step, which is not a LIF
+        Param("Vr", -65.0, -90.0, -60.0, "mV", physiological=(-75.0, -60.0), doc="reset potential"),
         Param("t_ref", 0.0, 0.0, 10.0, "ms", physiological=(0.5, 5.0), domain=(0.0, float("inf")), doc="absolute refractory period"),
     )
 )
@@ -37,6 +41,7 @@ class LIFState(NamedTuple):
 
 @dataclass(frozen=True)
 class LIF:
+    integrator: str = "exact"  # or "euler"
     name: str = "lif"
     current_unit: str = "pA"
     current_scale: float = 40.0
@@ -52,9 +57,13 @@ class LIF:
     def step(self, params, state: LIFState, current, dt):
         v, left = state
         refractory = left > 0.0
-        v_free = v + dt * (-params["gL"] * (v - params["EL"]) + current) / params["C"]
+        if self.integrator == "exact":
+            v_inf = params["EL"] + current / params["gL"]
+            v_free = v_inf + (v - v_inf) * jnp.exp(-dt * params["gL"] / params["C"])
+        else:
+            v_free = v + dt * (-params["gL"] * (v - params["EL"]) + current) / params["C"]
         v_new = jnp.where(refractory, params["Vr"], v_free)
-        spiked = v_new > params["VT"]
+        spiked = ~refractory & (v_new > params["VT"])
         left = jnp.where(spiked, params["t_ref"], jnp.maximum(left - dt, 0.0))
         state = LIFState(jnp.where(spiked, params["Vr"], v_new), left)
         return state, spiked, jnp.where(spiked, params["VT"], v_new)

@@ -33,7 +33,8 @@ class Pattern:
         return self.protocol.input_class
 
     def criteria(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
-        return self.measure(response, gains, marks or self.protocol.marks, v_threshold)
+        resolved = C.count_at_most("spikes beyond the feature buffer", response.n_spikes - F.MAX_SPIKES, 0)
+        return [resolved] + self.measure(response, gains, marks or self.protocol.marks, v_threshold)
 
     def validate(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
         """True when every criterion holds and the simulation stayed finite."""

@@ -23,6 +23,14 @@ STEADY = 0.10  # tonic intervals agree within 10%
 SHORT = 1 / 3  # an interval below a third of the steady one is burst-like
 ONSET_FRACTION = 0.3  # "at onset": within the first 30% of the stimulus
 SILENCE_AFTER_BURST = 3.0  # a phasic burst is followed by >= 3x its duration of silence
+SETTLED = 0.1  # over the last fifth of a silence, v moves < 10% of (threshold - rest)
+
+
+def _settled(r, v_th, t_rest, end):
+    """Silence is a resting state, not a slow approach to the next spike."""
+    span = v_th - F.resting_voltage(r, t_rest)
+    return C.fraction_at_most("drift of v at the end / (threshold - rest)",
+                              F.drift(r, end - 0.2 * (end - t_rest), end) / span, SETTLED)
 
 
 def _nth(isi, k):
@@ -82,6 +90,7 @@ def phasic_spiking(r, gains, m, v_th):
         _silent_before(t, onset),
         C.count_exactly("spikes during the step", _n(t, onset, m.end + 1e-3), 1),
         C.fraction_at_most("latency / step duration", (F.first_after(t, onset) - onset) / (m.end - onset), ONSET_FRACTION),
+        _settled(r, v_th, onset, m.end),
     ]
 
 
@@ -112,6 +121,7 @@ def phasic_bursting(r, gains, m, v_th):
         C.count_at_least("spikes in the burst", _n(t, onset, m.end + 1e-3), 2),
         C.fraction_at_most("latency / step duration", (first - onset) / (m.end - onset), ONSET_FRACTION),
         C.fraction_at_least("silence after / burst duration", (m.end - last) / (last - first), SILENCE_AFTER_BURST),
+        _settled(r, v_th, onset, m.end),
     ]
 
 
@@ -185,6 +195,7 @@ def class_2_excitability(r, gains, m, v_th):
         C.count_at_least("spikes during the ramp", _n(t, onset, m.end + 1e-3), 4),
         C.ratio_at_most("first interval / second (onset at a finite rate)", _nth(isi, 0) / _nth(isi, 1), 1.15),
         C.ratio_at_most("first interval / last", _nth(isi, 0) / _nth(isi, -1), 2.0),
+        C.ratio_at_least("first interval / last (rate still rising, not saturated)", _nth(isi, 0) / _nth(isi, -1), 1.2),
     ]
 
 
@@ -297,20 +308,20 @@ def depolarizing_after_potential(r, gains, m, v_th):
     t = r.spike_times
     spike = F.first_after(t, on)
     v_rest = F.resting_voltage(r, on)
-    after = r.t > spike
-    # after the reset, v turns upward again (a depolarizing hump) before relaxing
+    after = r.t > jnp.maximum(spike, off)  # the input no longer drives it
+    # after the reset, v turns upward again and peaks above rest: a depolarizing hump, not the
+    # recovery from an after-hyperpolarization
     dv = jnp.diff(r.v)
-    rising_after_trough = after[1:] & after[:-1] & (dv > 0)
-    first_rise = jnp.argmax(rising_after_trough)
+    rising = after[1:] & after[:-1] & (dv > 0)
+    first_rise = jnp.argmax(rising)
     hump = jnp.max(jnp.where(after & (jnp.arange(r.v.shape[-1]) > first_rise), r.v, -jnp.inf))
-    trough = r.v[jnp.clip(first_rise, 0, r.v.shape[-1] - 1)]
     scale = v_th - v_rest
     return [
         _silent_before(t, on),
         C.count_exactly("spikes", _n(t, NO, m.end + 1e-3), 1),
         C.fraction_at_most("delay after the pulse / pulse width", (spike - off) / (off - on), 1.0),
-        C.fraction_at_least("after-potential rise / (threshold - rest)",
-                            jnp.where(jnp.any(rising_after_trough), (hump - trough) / scale, 0.0), 0.05),
+        C.fraction_at_least("after-potential peak above rest / (threshold - rest)",
+                            jnp.where(jnp.any(rising), (hump - v_rest) / scale, 0.0), 0.05),
         C.count_at_most("turning points after the spike", _turning_points_after(r, spike, m.end), 2),
     ]
 
@@ -360,9 +371,13 @@ def threshold_variability(r, gains, m, v_th):
     if not p1 < inh_on < inh_off <= p2:
         return [C.not_applicable("no inhibition between the pulses")]
     t = r.spike_times
+    span = v_th - F.resting_voltage(r, p1)
+    lift = (F.voltage_at(r, p2) - F.voltage_at(r, p1)) / span
     return [
         C.count_at_most("spikes before the second pulse", _n(t, NO, p2), 0),
         C.count_at_least("spikes after the second pulse", _n(t, p2, m.end + 1e-3), 1),
+        # the inhibition made it more excitable, not more depolarized (that would be summation)
+        C.fraction_at_most("v at 2nd pulse - v at 1st, / (threshold - rest)", lift, 0.02),
     ]
 
 

@@ -1,0 +1,122 @@
+"""Batched pattern evaluation: a population of candidates x patterns -> losses, in one jit.
+
+A candidate is a point of the unit cube: its first coordinates are the model's parameters, the
+rest the pattern's stimulus gains (the cube is mapped to each parameter's bounds, log where
+declared, so every proposal of a strategy is valid). Patterns of similar duration are
+simulated together (vmap over patterns, then over the population) so short protocols do not
+pay for the longest one; each pattern's objective then runs on its own slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxplaus import features, simulate, stimuli
+from jaxplaus.models.base import ParamSpace
+from jaxplaus.patterns import Pattern
+
+DURATION_GROUPS_MS = (110.0, 230.0)  # split points: <=110 ms, <=230 ms, longer
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluator:
+    """Evaluates candidates of one model on several patterns (static configuration)."""
+
+    model: object
+    patterns: tuple[Pattern, ...]
+    dt: float = 0.25
+    bounds: str = "wide"
+    block_ms: float = 1.0
+
+    @cached_property
+    def model_space(self) -> ParamSpace:
+        return self.model.param_space
+
+    @cached_property
+    def gain_spaces(self) -> tuple[ParamSpace, ...]:
+        return tuple(p.protocol.gain_space(self.model.current_scale) for p in self.patterns)
+
+    @property
+    def n_model(self) -> int:
+        return len(self.model_space)
+
+    @cached_property
+    def n_gains(self) -> int:
+        return max(len(g) for g in self.gain_spaces)
+
+    @property
+    def dim(self) -> int:
+        return self.n_model + self.n_gains
+
+    @property
+    def block_len(self) -> int:
+        return max(1, int(round(self.block_ms / self.dt)))
+
+    @cached_property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """Pattern indices grouped by protocol duration."""
+        edges = DURATION_GROUPS_MS + (np.inf,)
+        durations = [p.protocol.duration_ms for p in self.patterns]
+        grouped = [tuple(i for i, d in enumerate(durations) if lo < d <= hi)
+                   for lo, hi in zip((0.0,) + edges[:-1], edges)]
+        return tuple(g for g in grouped if g)
+
+    def decode(self, z, index: int):
+        """Unit-cube candidates [..., dim] -> (model params dict, gains [..., n_gains]) for pattern `index`."""
+        params = self.model_space.from_unit(z[..., : self.n_model], self.bounds)
+        space = self.gain_spaces[index]
+        g = space.from_unit(z[..., self.n_model : self.n_model + len(space)])
+        gains = jnp.stack([g[n] for n in space.names], axis=-1)
+        pad = self.n_gains - len(space)
+        return params, jnp.pad(gains, [(0, 0)] * (gains.ndim - 1) + [(0, pad)])
+
+    def encode_defaults(self, index: int, model_values=None, gain_values=None) -> np.ndarray:
+        """A unit-cube point for given (or default) model parameters and gains."""
+        model_values = model_values or self.model_space.defaults()
+        space = self.gain_spaces[index]
+        gains = gain_values or space.defaults()
+        z = np.full(self.dim, 0.5)
+        z[: self.n_model] = self.model_space.to_unit(model_values, self.bounds)
+        z[self.n_model : self.n_model + len(space)] = space.to_unit(gains)
+        return z
+
+    def _responses(self, z, group: tuple[int, ...]):
+        """Simulate candidates z [len(group), pop, dim] under the group's protocols."""
+        pats = [self.patterns[i] for i in group]
+        waves = stimuli.stack([stimuli.waveform(p.protocol.pieces) for p in pats])
+        t_end = jnp.array([p.protocol.duration_ms for p in pats], jnp.float32)
+        steps = max(simulate.n_steps(p.protocol.duration_ms, self.dt) for p in pats)
+        blocks = simulate.n_blocks(steps, self.block_len)
+        decoded = [self.decode(z[k], i) for k, i in enumerate(group)]
+        params = jax.tree.map(lambda *xs: jnp.stack(xs), *[d[0] for d in decoded])
+        gains = jnp.stack([d[1] for d in decoded])
+        record = jax.vmap(  # over patterns; record_batch maps over the population
+            lambda p, w, g, te: simulate.record_batch.__wrapped__(
+                self.model, p, w, g, jnp.float32(self.dt), te, blocks, self.block_len),
+        )
+        rec = record(params, waves, gains, t_end)
+        resp = jax.vmap(jax.vmap(lambda r: features.response(r, self.dt, self.block_len)))(rec)
+        return params, gains, resp
+
+    def __call__(self, z):
+        """z [patterns, pop, dim] -> (loss [patterns, pop], passed [patterns, pop])."""
+        losses, passed = [None] * len(self.patterns), [None] * len(self.patterns)
+        for group in self.groups:
+            params, gains, resp = self._responses(z[jnp.array(group)], group)
+            for k, i in enumerate(group):
+                pattern = self.patterns[i]
+                one = jax.tree.map(lambda x: x[k], resp)
+                p_k = jax.tree.map(lambda x: x[k], params)
+                threshold = jax.vmap(self.model.threshold)(p_k) * jnp.ones(gains.shape[1])
+                losses[i] = jax.vmap(pattern.objective)(one, gains[k], threshold)
+                passed[i] = jax.vmap(pattern.validate)(one, gains[k], threshold)
+        return jnp.stack(losses), jnp.stack(passed)
+
+    @cached_property
+    def jitted(self):
+        return jax.jit(self.__call__)
