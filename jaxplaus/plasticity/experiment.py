@@ -1,0 +1,118 @@
+"""A stored meta-learning run: config -> run directory, checkpoints every generation, results,
+figures and a row in the run index. `config` is the validated dict of `jaxplaus metalearn`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from jaxplaus import store
+from jaxplaus.plasticity import analysis
+from jaxplaus.plasticity.metalearn import Search, covariance, make_evaluator, make_strategy, run_search
+from jaxplaus.plasticity.network import get_network
+from jaxplaus.plasticity.rules import get_rule, vogels2011
+from jaxplaus.plasticity.tasks import get_task
+
+
+def build(config: dict):
+    """(search, network, task) for a validated config."""
+    net = get_network(config["network"])
+    rule = get_rule(config["rule"])
+    overrides = {}
+    if config.get("train_s") is not None:
+        overrides["train_range"] = tuple(config["train_s"])
+    if config.get("score_s") is not None and config["task"] == "stability":
+        overrides["score_s"] = config["score_s"]
+    task = get_task(config["task"], config["network"], **overrides)
+    strategy, params = make_strategy(config["strategy"], config["population"], rule.n_params, config["sigma"])
+    evaluate = make_evaluator(net, rule, task, config["trials"], config["connectivity"] == "trial")
+    return Search(strategy, params, evaluate, rule), net, task
+
+
+def initial_mean(config: dict, rule) -> np.ndarray:
+    if config["init"] == "vogels":
+        return np.array(vogels2011() * len(rule.projections), np.float32)
+    return np.zeros(rule.n_params, np.float32)
+
+
+def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool = True, stop_after=None, progress=True) -> dict:
+    search, net, task = build(config)
+    resuming = store.open_run_dir(out, config, resume)
+    checkpoint = store.load_checkpoint(out) if resuming else None
+    if checkpoint is not None:
+        print(f"resuming {out} at generation {len(checkpoint['history'])}", file=sys.stderr)
+    t0 = time.perf_counter()
+    state, history = run_search(
+        search,
+        config["seed"],
+        config["generations"],
+        initial_mean(config, search.rule),
+        checkpoint=lambda doc: store.save_checkpoint(out, doc),
+        resume_from=checkpoint,
+        stop_after=stop_after,
+        progress=progress,
+    )
+    if len(history) < config["generations"]:  # stopped early on purpose (tests): no results yet
+        return {"run_dir": str(out), "generations": history, "finished": False}
+    document = results(config, search, state, history, out, time.perf_counter() - t0)
+    if figures:
+        from jaxplaus.plasticity.figures import save_all
+
+        document["figures"] = save_all(out, document, net, search.rule, task, initial_mean(config, search.rule))
+    store.write_json(out / store.RESULTS, document)
+    store.index_results(
+        [
+            {
+                "run_dir": str(out),
+                "kind": "metalearn",
+                "model": config["network"],
+                "pattern": config["task"],
+                "strategy": config["strategy"],
+                "seed": config["seed"],
+                "budget": config["generations"],
+                "loss": document["final_rule"]["loss"],
+                "evaluations": document["network_simulations"],
+                "seconds": document["seconds"],
+                "evals_per_second": document["network_simulations"] / max(document["seconds"], 1e-9),
+                "rule": config["rule"],
+                "fixed_point_hz": document["final_rule"]["fixed_point_hz"],
+            }
+        ]
+    )
+    return document
+
+
+def results(config, search: Search, state, history, out: Path, seconds: float) -> dict:
+    rule = search.rule
+    mean = np.asarray(history[-1]["mean"])
+    last = history[-1]
+    cov = covariance(state)
+    return {
+        "run_dir": str(out),
+        "task": config["task"],
+        "rule": config["rule"],
+        "network": config["network"],
+        "strategy": config["strategy"],
+        "seed": config["seed"],
+        "generations": history,
+        "loss_per_generation": [r["loss"] for r in history],
+        "final_rule": {
+            "params": dict(zip(rule.names(), mean.tolist())),
+            "loss": last["loss"],
+            "rate_e_hz": last["mean_rate_e"],
+            "rate_i_hz": last["mean_rate_i"],
+            "fixed_point_hz": analysis.fixed_points(rule, mean, last["mean_rate_e"], last["mean_rate_i"]),
+            "best_ever": {
+                "params": dict(zip(rule.names(), np.asarray(state.best_solution).tolist())),
+                "loss": float(state.best_fitness),
+            },
+        },
+        "covariance": cov.tolist(),
+        "correlation": analysis.correlation(cov).tolist(),
+        "spectrum": analysis.spectrum(cov),
+        "network_simulations": len(history) * (config["population"] + 1) * config["trials"],
+        "seconds": seconds,
+    }
