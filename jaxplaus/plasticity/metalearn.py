@@ -10,6 +10,7 @@ from (seed, generation) only, so a resumed run repeats an uninterrupted one exac
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from typing import Callable, NamedTuple
@@ -47,6 +48,7 @@ def make_strategy(name: str, population: int, n_params: int, sigma: float):
     return strategy, params
 
 
+@functools.lru_cache(maxsize=8)  # one compiled evaluator per configuration and process
 def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_trial: bool = True) -> Callable:
     """jit(thetas [C, d], key) -> (losses [C, n_trials], diagnostics of [C, n_trials]).
 

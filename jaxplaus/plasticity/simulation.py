@@ -28,7 +28,7 @@ class Outcome(NamedTuple):
     acc: object  # the task's accumulator
     blown: jax.Array  # bool
     t_blowup: jax.Array  # s; meaningful when blown
-    filtered_rate: jax.Array  # Hz at the end (or at the blow-up)
+    filtered_rate: jax.Array  # Hz at the end of the last chunk simulated
 
 
 def _finite(tree) -> jax.Array:

@@ -1,0 +1,90 @@
+"""The E/I network: event passes, propagation against a dense reference, and the Vogels et al.
+2011 rule holding the small network at its mean-field fixed point."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxplaus.plasticity import network as N
+from jaxplaus.plasticity import rules as R
+from jaxplaus.plasticity.simulation import record
+
+
+def test_event_passes_visit_every_spike_once_even_beyond_one_pass():
+    spiked = jnp.zeros(50, bool).at[jnp.array([1, 3, 4, 9, 20, 21, 22, 40, 41, 49])].set(True)
+
+    def body(seen, events):
+        return seen.at[events].add(1, mode="drop")
+
+    seen = N.for_each_event_pass(spiked, 4, body, jnp.zeros(50, jnp.int32))
+    np.testing.assert_array_equal(np.asarray(seen), np.asarray(spiked, np.int32))
+    none = N.for_each_event_pass(jnp.zeros(50, bool), 4, body, jnp.zeros(50, jnp.int32))
+    assert int(none.sum()) == 0
+
+
+def test_connectivity_is_fixed_out_degree_without_autapses_and_inmap_is_exact():
+    net = N.Network("tiny", n_e=40, n_i=10, out_e=10, out_i=10)
+    conn = N._draw_connectivity(jax.random.PRNGKey(0), net, "EE")
+    post = np.asarray(conn.post)
+    assert post.shape == (40, net.out_degree("EE"))
+    assert all(len(set(row)) == len(row) for row in post)  # no multapses
+    assert not np.any(post == np.arange(40)[:, None])  # no autapses
+    inmap = np.asarray(conn.inmap)
+    k = post.shape[1]
+    for i in range(40):
+        ids = inmap[i][inmap[i] < post.size]
+        assert sorted(ids // k) == sorted(np.nonzero(post == i)[0])
+    assert not bool(conn.overflow)
+
+
+def test_one_step_delivers_the_same_conductance_as_a_dense_matrix():
+    net = N.Network("tiny", n_e=40, n_i=10, out_e=10, out_i=10, events_per_pass=3)
+    rule = R.get_rule("static")
+    trial = N.draw_trial(jax.random.PRNGKey(1), net)
+    state = N.initial_state(net, trial, rule)
+    # push 7 E and 4 I neurons over threshold so they spike in this step (more than one pass)
+    v = {"E": state.v["E"].at[:7].set(-40.0), "I": state.v["I"].at[:4].set(-40.0)}
+    state = state._replace(v=v)
+    quiet = {"E": 0.0, "I": 0.0}
+    new, spiked = N.step(net, rule, jnp.zeros(0), trial, state, 0, quiet)
+    for pre, target in (("E", new.g_ampa), ("I", new.g_gaba)):
+        for post in ("E", "I"):
+            dense = np.zeros((net.size(pre), net.size(post)))
+            p = pre + post
+            np.add.at(dense, (np.repeat(np.arange(net.size(pre)), net.out_degree(p)), np.asarray(trial.connectivity[p].post).ravel()), np.asarray(trial.weights[p]).ravel())
+            decay = np.exp(-net.dt / (net.tau_ampa if pre == "E" else net.tau_gaba))
+            before = np.asarray(state.g_ampa[post] if pre == "E" else state.g_gaba[post]) * decay
+            expected = before + np.asarray(spiked[pre], float) @ dense
+            np.testing.assert_allclose(np.asarray(target[post]), expected, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def vogels_run():
+    net = N.get_network("small")
+    rule = R.get_rule("ie6")
+    theta = jnp.asarray(R.vogels2011(rho0=10.0), jnp.float32)
+    trial = N.draw_trial(jax.random.PRNGKey(7), net)._replace(input_rate=jnp.float32(3.0))
+    seconds = 4.0
+
+    def drive(t_index):
+        return {"E": trial.input_rate, "I": trial.input_rate}, 1.0
+
+    state, (count_e, count_i), _ = jax.jit(lambda th: record(net, rule, th, trial, N.initial_state(net, trial, rule), int(seconds / net.dt), drive, n_raster=1))(theta)
+    return net, theta, np.asarray(count_e), np.asarray(count_i), state
+
+
+def test_vogels_rule_settles_the_small_network_at_its_mean_field_fixed_point(vogels_run):
+    net, theta, count_e, count_i, _ = vogels_run
+    last = slice(-int(2.0 / net.dt), None)
+    rate_e = count_e[last].sum() / (net.n_e * 2.0)
+    rate_i = count_i[last].sum() / (net.n_i * 2.0)
+    fixed_point = R.coactive_fixed_point(np.asarray(theta), rate_i)
+    assert fixed_point == pytest.approx(10.0, rel=1e-4)
+    assert abs(rate_e - fixed_point) <= 0.2 * fixed_point, (rate_e, rate_i)
+
+
+def test_vogels_rule_keeps_weights_within_bounds(vogels_run):
+    *_, state = vogels_run
+    w = np.asarray(state.weights["IE"])
+    assert np.all(np.isfinite(w)) and w.min() >= 0.0 and w.max() <= 3.0
