@@ -15,18 +15,31 @@ def figure1_model(case: P.Figure1Case) -> Izhikevich:
 
 def run_case(pattern: P.Pattern):
     """(model, params, gains, response) of figure1.m's case for this pattern."""
-    case = pattern.protocol.figure1
-    model = figure1_model(case)
-    params = model.param_space.complete(case.params)
-    gains = [g.default for g in pattern.protocol.gains]
-    response = simulate.single(model, params, pattern.protocol.pieces, gains, case.dt, pattern.protocol.duration_ms)
-    return model, params, gains, response
+    return run_cases((pattern,))[0]
+
+
+def run_cases(patterns) -> list[tuple]:
+    """figure1.m's cases, simulated together per model variant (one compile per variant)."""
+    by_variant: dict = {}
+    for index, pattern in enumerate(patterns):
+        by_variant.setdefault(figure1_model(pattern.protocol.figure1), []).append(index)
+    out = [None] * len(patterns)
+    for model, indices in by_variant.items():
+        cases = [patterns[i] for i in indices]
+        params = [model.param_space.complete(p.protocol.figure1.params) for p in cases]
+        gains = [[g.default for g in p.protocol.gains] for p in cases]
+        responses = simulate.full_resolution(
+            model, params, [p.protocol.pieces for p in cases], gains,
+            [p.protocol.figure1.dt for p in cases], [p.protocol.duration_ms for p in cases])
+        for k, i in enumerate(indices):
+            out[i] = (model, params[k], gains[k], responses[k])
+    return out
 
 
 def izhikevich2004(selection=None) -> list[dict]:
     results = []
-    for pattern in P.select(selection):
-        model, params, gains, response = run_case(pattern)
+    selected = P.select(selection)
+    for pattern, (model, params, gains, response) in zip(selected, run_cases(selected)):
         threshold = model.threshold(params)
         times = np.asarray(response.spike_times)
         results.append({

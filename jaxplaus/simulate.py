@@ -70,13 +70,32 @@ def record_batch(model, params, wave, gains, dt, t_end, blocks: int, block_len: 
     return jax.vmap(one, in_axes=(0, None, 0, None, None))(params, wave, gains, dt, t_end)
 
 
-def single(model, params, pieces, gains, dt: float, duration_ms: float, block_len: int = 1):
-    """One neuron under one stimulus, as a `features.Response` (full resolution by default)."""
+def single(model, params, pieces, gains, dt: float, duration_ms: float):
+    """One neuron under one stimulus, as a full-resolution `features.Response`."""
+    return full_resolution(model, [params], [pieces], [gains], [dt], [duration_ms])[0]
+
+
+def full_resolution(model, params, pieces, gains, dts, durations):
+    """Several runs of one model, each with its own parameters, stimulus, step and duration,
+    simulated in one vmapped call at full resolution; a list of `features.Response`."""
     from jaxplaus import features  # features imports Recording from here
 
-    steps = n_steps(duration_ms, dt)
-    params = {k: jnp.asarray(v, jnp.float32)[None] for k, v in params.items()}
-    gains = jnp.asarray(gains, jnp.float32)[None]
-    rec = record_batch(model, params, stimuli.waveform(pieces), gains, jnp.float32(dt),
-                       jnp.float32(duration_ms), n_blocks(steps, block_len), block_len)
-    return features.response(jax.tree.map(lambda x: x[0], rec), dt, block_len)
+    steps = max(n_steps(d, dt) for d, dt in zip(durations, dts))
+    stacked = {k: jnp.asarray([p[k] for p in params], jnp.float32) for k in params[0]}
+    n_gain = max(len(g) for g in gains)
+    gains = jnp.asarray([list(g) + [0.0] * (n_gain - len(g)) for g in gains], jnp.float32)
+    waves = stimuli.stack([stimuli.waveform(p) for p in pieces])
+    rec, resp = _full_resolution(model, stacked, waves, gains, jnp.asarray(dts, jnp.float32),
+                                 jnp.asarray(durations, jnp.float32), steps)
+    return [jax.tree.map(lambda x: x[i], resp) for i in range(len(params))]
+
+
+@partial(jax.jit, static_argnames=("model", "steps"))
+def _full_resolution(model, params, waves, gains, dts, durations, steps):
+    from jaxplaus import features
+
+    def one(p, w, g, dt, t_end):
+        rec = record(model, p, w, g, dt, t_end, steps, 1)
+        return rec, features.response(rec, dt, 1)
+
+    return jax.vmap(one)(params, waves, gains, dts, durations)

@@ -36,6 +36,9 @@ class Pattern:
         resolved = C.count_at_most("spikes beyond the feature buffer", response.n_spikes - F.MAX_SPIKES, 0)
         return [resolved] + self.measure(response, gains, marks or self.protocol.marks, v_threshold)
 
+    def _overflow(self, response: F.Response):
+        return jnp.maximum(response.n_spikes - F.MAX_SPIKES, 0).astype(jnp.float32)
+
     def validate(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
         """True when every criterion holds and the simulation stayed finite."""
         checks = [C.holds(c) for c in self.criteria(response, gains, v_threshold, marks)]
@@ -44,7 +47,11 @@ class Pattern:
     def objective(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
         """Graded loss: 0 when the pattern is fully present (with margin), BLOWUP_LOSS on blow-up."""
         marks = marks or self.protocol.marks
-        loss = sum(C.violation(c) for c in self.criteria(response, gains, v_threshold, marks))
+        criteria = self.criteria(response, gains, v_threshold, marks)
+        loss = sum(C.violation(c) for c in criteria)
+        # more spikes than the features can see: worse than every resolved response, yet graded
+        overflow = self._overflow(response)
+        loss = jnp.where(overflow > 0, len(criteria) + 1.0 + overflow / (overflow + F.MAX_SPIKES), loss)
         if self.needs_spikes:
             first_input = min([m for m in (marks.steps + tuple(p[0] for p in marks.pulses)
                                            + tuple(p[0] for p in marks.inhibitions)

@@ -27,10 +27,12 @@ SETTLED = 0.1  # over the last fifth of a silence, v moves < 10% of (threshold -
 
 
 def _settled(r, v_th, t_rest, end):
-    """Silence is a resting state, not a slow approach to the next spike."""
+    """Silence is a resting state, not a slow approach to the next spike: over the last fifth of
+    (t_rest, end) -- or of (0, end) when t_rest == end -- v moves little."""
     span = v_th - F.resting_voltage(r, t_rest)
+    start = t_rest if t_rest < end else 0.0
     return C.fraction_at_most("drift of v at the end / (threshold - rest)",
-                              F.drift(r, end - 0.2 * (end - t_rest), end) / span, SETTLED)
+                              F.drift(r, end - 0.2 * (end - start), end) / span, SETTLED)
 
 
 def _nth(isi, k):
@@ -261,7 +263,7 @@ def _pairs(m: Marks):
     return (a2 - a1, a2, b1), (b2 - b1, b2, m.end)  # (interval, second pulse, window end)
 
 
-def _pair_response(r, gains, m, responds_to_longer: bool):
+def _pair_response(r, gains, m, v_th, responds_to_longer: bool):
     pairs = _pairs(m)
     if pairs is None or pairs[0][0] == pairs[1][0]:
         return [C.not_applicable("no two pulse pairs of different intervals")]
@@ -269,7 +271,11 @@ def _pair_response(r, gains, m, responds_to_longer: bool):
     fire, quiet = (long_, short) if responds_to_longer else (short, long_)
     t = r.spike_times
     (a1, _), _, (b1, _), _ = m.pulses
+    v_rest = F.resting_voltage(r, a1)
+    recovered = jnp.abs(F.voltage_at(r, b1) - v_rest) / (v_th - v_rest)
     return [
+        # the pairs are separate trials: v is back at rest before the second pair begins
+        C.fraction_at_most("|v before the 2nd pair - rest| / (threshold - rest)", recovered, SETTLED),
         C.count_at_most("spikes before a pair is complete", _n(t, NO, m.pulses[1][0]) + _n(t, b1, m.pulses[3][0]), 0),
         C.count_at_least("spikes after the pair that should excite", _n(t, fire[1], fire[2] + 1e-3), 1),
         C.count_at_most("spikes after the other pair", _n(t, quiet[1], quiet[2] + 1e-3), 0),
@@ -278,12 +284,12 @@ def _pair_response(r, gains, m, responds_to_longer: bool):
 
 def resonator(r, gains, m, v_th):
     """Fires for the pulse pair at its resonant (here: the longer) interval, not the other."""
-    return _pair_response(r, gains, m, responds_to_longer=True)
+    return _pair_response(r, gains, m, v_th, responds_to_longer=True)
 
 
 def integrator(r, gains, m, v_th):
     """Fires for the more closely spaced pulse pair only."""
-    return _pair_response(r, gains, m, responds_to_longer=False)
+    return _pair_response(r, gains, m, v_th, responds_to_longer=False)
 
 
 def bistability(r, gains, m, v_th):
@@ -294,9 +300,11 @@ def bistability(r, gains, m, v_th):
     isi = F.window_intervals(t, p1, p2)
     return [
         _silent_before(t, p1),
-        C.count_at_least("spikes between the pulses", _n(t, p1, p2), 3),
+        _settled(r, v_th, p1, p1),  # a stable rest before the first pulse, not a slow approach
+        C.count_at_least("spikes after the 1st pulse ends, before the 2nd", _n(t, p1_off, p2), 3),
         C.fraction_at_most("silence before the 2nd pulse / last interval", (p2 - F.last_before(t, p2)) / _nth(isi, -1), 1.5),
         C.count_at_most("spikes after the 2nd pulse", _n(t, p2_off + (p2_off - p2), m.end + 1e-3), 0),
+        _settled(r, v_th, p2_off, m.end),  # switched off to a resting state
     ]
 
 

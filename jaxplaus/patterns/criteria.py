@@ -1,8 +1,9 @@
 """Criteria: one measured quantity with its allowed range.
 
 A pattern is a tuple of criteria. Its **validator** passes when every criterion holds; its
-**objective** is the sum of each criterion's graded violation (0 inside the range, growing to 1
-far outside it, 1 when the quantity is undefined, e.g. an interval ratio with too few spikes).
+**objective** is the sum of each criterion's graded violation: 0 inside the range, x/(1+x) at a
+distance of x scales outside it (so it keeps growing, and an optimizer keeps climbing, however
+far away it is), and 1 when the quantity is undefined (e.g. an interval ratio with too few spikes).
 Deriving both from the same criteria keeps them consistent: objective 0 implies a pass. The
 objective evaluates the range shrunk by a small margin so optima sit inside the validator's
 range rather than on its edge (they must survive re-simulation at half the step).
@@ -35,8 +36,8 @@ def violation(c: Criterion):
     margin = 0.0 if c.integer else MARGIN * c.scale
     below = jnp.maximum(c.low + margin - c.value, 0.0)
     above = jnp.maximum(c.value - (c.high - margin), 0.0)
-    graded = jnp.clip((below + above) / c.scale, 0.0, 1.0)
-    return jnp.where(jnp.isnan(c.value), 1.0, graded)
+    x = (below + above) / c.scale
+    return jnp.where(jnp.isnan(c.value) | jnp.isinf(x), 1.0, x / (1.0 + x))
 
 
 # ------------------------------------------------------------------ constructors
