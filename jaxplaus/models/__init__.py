@@ -7,6 +7,7 @@ from jaxplaus.models.adex import AdEx
 from jaxplaus.models.base import NeuronModel, Param, ParamSpace, as_params
 from jaxplaus.models.izhikevich import Izhikevich
 from jaxplaus.models.lif import LIF
+from jaxplaus.models.norse import NorseAdEx, NorseIzhikevich, NorseLIF
 from jaxplaus.models.polynomial import PolynomialNeuron, n2d2
 
 REGISTRY = {
@@ -14,6 +15,9 @@ REGISTRY = {
     "adex": AdEx,
     "izhikevich": Izhikevich,
     "n2d2": n2d2,
+    "norse_lif": NorseLIF,
+    "norse_adex": NorseAdEx,
+    "norse_izhikevich": NorseIzhikevich,
 }
 
 
