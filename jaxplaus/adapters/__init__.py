@@ -10,7 +10,7 @@ missing package into one clear line instead of a traceback.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 from jaxplaus.errors import UsageError
 
@@ -24,7 +24,14 @@ INSTALL = {
 
 
 def missing(*packages: str) -> list[str]:
-    return [name for name in packages if importlib.util.find_spec(name) is None]
+    """The packages that cannot be imported (the adapter needs them imported anyway)."""
+    absent = []
+    for name in packages:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            absent.append(name)
+    return absent
 
 
 def require(what: str, *packages: str) -> None:

@@ -68,7 +68,7 @@ def trace(neuron: TorchNeuron, params, input_current, dt_ms: float, device=None)
     device = device or default_device()
     with torch.no_grad():
         p = {k: torch.as_tensor(np.asarray(v, np.float32), device=device) for k, v in params.items()}
-        drive = torch.as_tensor(np.asarray(input_current, np.float32), device=device)
+        drive = torch.as_tensor(np.array(input_current, np.float32), device=device)
         state = neuron.initial_state(p)
         spiked, volts, finite = [], [], []
         for k in range(drive.shape[1]):
@@ -108,13 +108,18 @@ def _scorer(pattern, dt_ms: float, block_len: int):
     return jax.jit(jax.vmap(one))
 
 
-def responses(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_len: int = 1, device=None):
-    """Simulate a population under `pattern`'s protocol: (Recording, thresholds, gains) as arrays."""
+def responses(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_len: int = 1, device=None,
+              drive_scale=1.0):
+    """Simulate a population under `pattern`'s protocol: (Recording, thresholds, gains) as arrays.
+
+    `drive_scale` (scalar or [population]) converts the gains into the neuron's input units
+    (e.g. 1/gL for a mapped Norse LIF); the criteria see the unscaled gains."""
     protocol = pattern.protocol
     steps = simulate.n_steps(protocol.duration_ms, dt_ms)
     padded = simulate.n_blocks(steps, block_len) * block_len  # record runs whole blocks
     gains = np.atleast_2d(np.asarray(gains, np.float32))
-    tr = trace(neuron, params, currents(protocol.pieces, gains, dt_ms, padded), dt_ms, device)
+    scaled = gains * np.asarray(drive_scale, np.float32).reshape(-1, 1)
+    tr = trace(neuron, params, currents(protocol.pieces, scaled, dt_ms, padded), dt_ms, device)
     rec = recording(tr, dt_ms, protocol.duration_ms, block_len)
     with torch.no_grad():
         p = {k: torch.as_tensor(np.asarray(v, np.float32)) for k, v in params.items()}
@@ -122,10 +127,11 @@ def responses(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_l
     return rec, np.ascontiguousarray(threshold), gains
 
 
-def evaluate(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_ms: float = 1.0, device=None):
+def evaluate(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_ms: float = 1.0, device=None,
+             drive_scale=1.0):
     """Loss and pass/fail of each member, scored as `evaluate.Evaluator` scores JAX models."""
     block_len = max(1, int(round(block_ms / dt_ms)))
-    rec, threshold, gains = responses(neuron, pattern, params, gains, dt_ms, block_len, device)
+    rec, threshold, gains = responses(neuron, pattern, params, gains, dt_ms, block_len, device, drive_scale)
     loss, passed = _scorer(pattern, float(dt_ms), block_len)(rec, gains, threshold)
     return np.asarray(loss), np.asarray(passed)
 
