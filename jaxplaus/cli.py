@@ -18,7 +18,8 @@ COMMAND_MODULES = (
     "classify",
     "reference",
 )
-OPTIONAL_COMMAND_MODULES = ("assess", "runs", "crosscheck", "baseline", "bench", "sweep", "metalearn")
+COMMAND_MODULES += ("assess", "runs")
+OPTIONAL_COMMAND_MODULES = ("crosscheck", "baseline", "bench", "sweep", "metalearn")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def json_argument(text: str | None, what: str):
+    """Parse a JSON command-line argument; malformed JSON is a usage error."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{what} is not valid JSON ({err.msg} at column {err.colno}): {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    """argparse type for durations and steps."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text}")
+    return value
 
 
 def emit(document, as_json: bool, text: str | None = None) -> None:

@@ -5,6 +5,12 @@ rest the pattern's stimulus gains (the cube is mapped to each parameter's bounds
 declared, so every proposal of a strategy is valid). Patterns of similar duration are
 simulated together (vmap over patterns, then over the population) so short protocols do not
 pay for the longest one; each pattern's objective then runs on its own slice.
+
+With `half_step=True` every candidate is also simulated at dt/2 and must pass there too (the
+losses add up): forward-Euler models such as figure1.m's Izhikevich change behaviour with the
+step (figure1.m's own parameters fail 5 patterns at half its step), and a pattern that exists
+only at one step size is a numerical artefact, not a property of the model. Both runs record
+1-ms blocks, so their responses stack and each objective is traced once.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class Evaluator:
     dt: float = 0.25
     bounds: str = "wide"
     block_ms: float = 1.0
+    half_step: bool = True
 
     @cached_property
     def model_space(self) -> ParamSpace:
@@ -85,37 +92,46 @@ class Evaluator:
         z[self.n_model : self.n_model + len(space)] = space.to_unit(gains)
         return z
 
-    def _responses(self, z, group: tuple[int, ...]):
-        """Simulate candidates z [len(group), pop, dim] under the group's protocols."""
+    def _responses(self, params, gains, group: tuple[int, ...], dt: float, block_len: int):
+        """Simulate decoded candidates [len(group), pop] under the group's protocols at step dt."""
         pats = [self.patterns[i] for i in group]
         waves = stimuli.stack([stimuli.waveform(p.protocol.pieces) for p in pats])
         t_end = jnp.array([p.protocol.duration_ms for p in pats], jnp.float32)
-        steps = max(simulate.n_steps(p.protocol.duration_ms, self.dt) for p in pats)
-        blocks = simulate.n_blocks(steps, self.block_len)
-        decoded = [self.decode(z[k], i) for k, i in enumerate(group)]
-        params = jax.tree.map(lambda *xs: jnp.stack(xs), *[d[0] for d in decoded])
-        gains = jnp.stack([d[1] for d in decoded])
+        steps = max(simulate.n_steps(p.protocol.duration_ms, dt) for p in pats)
+        blocks = simulate.n_blocks(steps, block_len)
         record = jax.vmap(  # over patterns; record_batch maps over the population
             lambda p, w, g, te: simulate.record_batch.__wrapped__(
-                self.model, p, w, g, jnp.float32(self.dt), te, blocks, self.block_len),
+                self.model, p, w, g, jnp.float32(dt), te, blocks, block_len),
         )
         rec = record(params, waves, gains, t_end)
-        resp = jax.vmap(jax.vmap(lambda r: features.response(r, self.dt, self.block_len)))(rec)
-        return params, gains, resp
+        return jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
 
     def __call__(self, z):
-        """z [patterns, pop, dim] -> (loss [patterns, pop], passed [patterns, pop])."""
+        """z [patterns, pop, dim] -> (loss [patterns, pop], passed [patterns, pop]); with
+        `half_step`, losses add up over both steps and a pass needs both."""
+        loss, passed = self.per_step(z)
+        return loss.sum(axis=0), passed.all(axis=0)
+
+    def per_step(self, z):
+        """z [patterns, pop, dim] -> (loss, passed) [steps, patterns, pop], steps = (dt[, dt/2])."""
         losses, passed = [None] * len(self.patterns), [None] * len(self.patterns)
+        steps = [(self.dt, self.block_len)] + ([(self.dt / 2, 2 * self.block_len)] if self.half_step else [])
         for group in self.groups:
-            params, gains, resp = self._responses(z[jnp.array(group)], group)
+            decoded = [self.decode(z[i], i) for i in group]
+            params = jax.tree.map(lambda *xs: jnp.stack(xs), *[d[0] for d in decoded])
+            gains = jnp.stack([d[1] for d in decoded])
+            runs = [self._responses(params, gains, group, dt, block_len) for dt, block_len in steps]
+            blocks = min(r.v.shape[-1] for r in runs)  # equal up to rounding of the last block
+            resp = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
+                                *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs])
             for k, i in enumerate(group):
-                pattern = self.patterns[i]
                 one = jax.tree.map(lambda x: x[k], resp)
-                p_k = jax.tree.map(lambda x: x[k], params)
-                threshold = jax.vmap(self.model.threshold)(p_k) * jnp.ones(gains.shape[1])
-                losses[i] = jax.vmap(pattern.objective)(one, gains[k], threshold)
-                passed[i] = jax.vmap(pattern.validate)(one, gains[k], threshold)
-        return jnp.stack(losses), jnp.stack(passed)
+                threshold = jax.vmap(self.model.threshold)(jax.tree.map(lambda x: x[k], params))
+                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(steps))
+                loss, ok = jax.vmap(self.patterns[i].score)(one, jnp.tile(gains[k], (len(steps), 1)), threshold)
+                losses[i] = loss.reshape(len(steps), -1)
+                passed[i] = ok.reshape(len(steps), -1)
+        return jnp.stack(losses, axis=1), jnp.stack(passed, axis=1)
 
     @cached_property
     def jitted(self):

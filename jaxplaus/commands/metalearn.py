@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("--rule", default="ie6", help=f"one of {', '.join(r for r in RULES if r != 'static')}")
     parser.add_argument("--network", default="small", help="small (800 E + 200 I) or full (8000 E + 2000 I)")
     parser.add_argument("--strategy", default="CMA_ES", help="evosax distribution-based algorithm (default CMA_ES)")
-    parser.add_argument("--generations", type=int, default=None, help="default 16 (small) / 100 (full)")
+    parser.add_argument("--generations", type=int, default=None, help="default 12 (small) / 100 (full)")
     parser.add_argument("--population", type=int, default=10)
     parser.add_argument("--trials", type=int, default=None, help="trials per candidate (default 2 small / 10 full)")
     parser.add_argument("--sigma", type=float, default=0.5, help="initial search step size")
@@ -71,7 +71,7 @@ def config_from_args(args) -> dict:
     if args.init == "vogels" and args.rule in ("poly21", "mlp"):
         raise UsageError("--init vogels needs a co-active rule (ie6, ee6, ei6, ii6, eeie12, all24)")
     small = args.network == "small"
-    generations = args.generations if args.generations is not None else (16 if small else 100)
+    generations = args.generations if args.generations is not None else (12 if small else 100)
     trials = args.trials if args.trials is not None else (2 if small else 10)
     for name, value in (("generations", generations), ("population", args.population), ("trials", trials)):
         if value < 1:

@@ -46,8 +46,13 @@ class Pattern:
 
     def objective(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
         """Graded loss: 0 when the pattern is fully present (with margin), BLOWUP_LOSS on blow-up."""
+        return self.score(response, gains, v_threshold, marks)[0]
+
+    def score(self, response: F.Response, gains, v_threshold, marks: Marks | None = None):
+        """(objective, validator) from one evaluation of the criteria."""
         marks = marks or self.protocol.marks
         criteria = self.criteria(response, gains, v_threshold, marks)
+        passed = jnp.all(jnp.stack([C.holds(c) for c in criteria])) & response.finite
         loss = sum(C.violation(c) for c in criteria)
         # more spikes than the features can see: worse than every resolved response, yet graded
         overflow = self._overflow(response)
@@ -59,4 +64,4 @@ class Pattern:
             v_rest = F.resting_voltage(response, first_input)
             drive = F.drive(response, v_rest, v_threshold, -1.0, marks.end + 1.0)
             loss = loss + jnp.where(response.n_spikes == 0, 0.5 * (1.0 - drive), 0.0)
-        return jnp.where(response.finite & jnp.isfinite(loss), loss, BLOWUP_LOSS)
+        return jnp.where(response.finite & jnp.isfinite(loss), loss, BLOWUP_LOSS), passed

@@ -132,3 +132,7 @@ class Search:
     def run_chunk(self, state: LoopState, generations: int):
         """Advance all runs by `generations`; returns the state and best losses [generations, runs]."""
         return jax.lax.scan(self._generation, state, None, length=generations)
+
+    def compile_chunk(self, state: LoopState, generations: int):
+        """Ahead-of-time compiled `run_chunk` (so compilation can be timed on its own)."""
+        return self.run_chunk.lower(self, state, generations).compile()

@@ -1,0 +1,62 @@
+"""`jaxplaus assess`: the main job."""
+
+import time
+from pathlib import Path
+
+from jaxplaus import assess as A
+from jaxplaus import patterns, search
+from jaxplaus.cli import add_json_flag, json_argument, positive_float
+from jaxplaus.errors import UsageError
+
+
+def register(sub):
+    parser = sub.add_parser("assess", help="search each pattern with an evolution strategy, validate, report")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--model-options", metavar="JSON", help="model variant options as JSON")
+    parser.add_argument("--patterns", nargs="+", default=None, metavar="P",
+                        help="pattern names or letters (default: all 20)")
+    parser.add_argument("--strategy", default="cma_es", help=f"one of: {', '.join(search.names())}")
+    parser.add_argument("--budget", type=int, default=A.DEFAULT_BUDGET, help="evaluations per pattern")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bounds", default="wide", help="wide (expressivity) or physiological (plausibility)")
+    parser.add_argument("--dt-ms", type=positive_float, default=0.25,
+                        help="search step; every candidate must also pass at half of it")
+    parser.add_argument("--population", type=int, default=None, help="per run (default: CMA-ES's 4+3ln(n))")
+    parser.add_argument("--restarts", type=int, default=A.RESTARTS, help="parallel runs per pattern")
+    parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<model>-<time>)")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run, render=render)
+
+
+def run(args):
+    options = json_argument(args.model_options, "--model-options") or {}
+    if not isinstance(options, dict):
+        raise UsageError("--model-options must be a JSON object")
+    selected = [p.name for p in patterns.select(args.patterns)]
+    config = A.AssessConfig(model=args.model, patterns=selected, strategy=args.strategy, budget=args.budget,
+                            seed=args.seed, bounds=args.bounds, dt_ms=args.dt_ms, model_options=options,
+                            population=args.population, restarts=args.restarts)
+    config.check()
+    if args.resume and args.out is None:
+        raise UsageError("--resume needs the --out directory of the interrupted run")
+    out = args.out or Path("runs") / f"{args.model}-{config.strategy}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    results = A.assess(config, out=out, resume=args.resume, progress=not args.no_progress)
+    results["run_dir"] = str(out)
+    return results
+
+
+def render(doc):
+    lines = [f"{doc['model']}: {doc['score']}/{doc['n_patterns']} patterns "
+             f"({doc['bounds']} bounds, {doc['strategy']}, {doc['budget']} evaluations per pattern)"]
+    if doc.get("score_within_physiological") is not None:
+        lines[0] += f"; {doc['score_within_physiological']} with physiological parameters"
+    for name, r in doc["patterns"].items():
+        v = r["validation"]
+        lines.append(f"  ({r['letter']}) {name:<30} {'PASS' if r['passed'] else 'fail'}  loss {r['loss']:.3g}  "
+                     f"robustness {v['robustness']:.2f}")
+    s = doc["seconds"]
+    lines.append(f"compile {s['compile_s']:.1f} s, search {s['search_s']:.1f} s, validation {s['validation_s']:.1f} s; "
+                 f"report: {doc['run_dir']}/report.html")
+    return "\n".join(lines)
