@@ -185,7 +185,7 @@ def _finite_loss(loss, trial):
 # meta-learning run fits a 2-core CPU (the dynamics settle within ~1 s, see docs/metalearn.md).
 TASKS = {
     ("stability", "full"): Stability(),
-    ("stability", "small"): Stability(train_range=(3.0, 4.0), score_s=2.0),
+    ("stability", "small"): Stability(train_range=(2.0, 3.0), score_s=1.0),
     ("familiarity", "full"): Familiarity(),
     ("familiarity", "small"): Familiarity(train_range=(6.0, 6.0)),
 }

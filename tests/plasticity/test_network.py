@@ -11,16 +11,13 @@ from jaxplaus.plasticity import rules as R
 from jaxplaus.plasticity.simulation import record
 
 
-def test_event_passes_visit_every_spike_once_even_beyond_one_pass():
+def test_spike_events_lists_every_spike_and_flags_overflow():
     spiked = jnp.zeros(50, bool).at[jnp.array([1, 3, 4, 9, 20, 21, 22, 40, 41, 49])].set(True)
-
-    def body(seen, events):
-        return seen.at[events].add(1, mode="drop")
-
-    seen = N.for_each_event_pass(spiked, 4, body, jnp.zeros(50, jnp.int32))
-    np.testing.assert_array_equal(np.asarray(seen), np.asarray(spiked, np.int32))
-    none = N.for_each_event_pass(jnp.zeros(50, bool), 4, body, jnp.zeros(50, jnp.int32))
-    assert int(none.sum()) == 0
+    events, overflow = N.spike_events(spiked, 12)
+    assert sorted(int(e) for e in events if e < 50) == [1, 3, 4, 9, 20, 21, 22, 40, 41, 49]
+    assert list(np.asarray(events[10:])) == [50, 50] and not bool(overflow)
+    _, overflow = N.spike_events(spiked, 9)
+    assert bool(overflow)
 
 
 def test_connectivity_is_fixed_out_degree_without_autapses_and_inmap_is_exact():
@@ -39,15 +36,16 @@ def test_connectivity_is_fixed_out_degree_without_autapses_and_inmap_is_exact():
 
 
 def test_one_step_delivers_the_same_conductance_as_a_dense_matrix():
-    net = N.Network("tiny", n_e=40, n_i=10, out_e=10, out_i=10, events_per_pass=3)
+    net = N.Network("tiny", n_e=40, n_i=10, out_e=10, out_i=10)
     rule = R.get_rule("static")
     trial = N.draw_trial(jax.random.PRNGKey(1), net)
     state = N.initial_state(net, trial, rule)
-    # push 7 E and 4 I neurons over threshold so they spike in this step (more than one pass)
-    v = {"E": state.v["E"].at[:7].set(-40.0), "I": state.v["I"].at[:4].set(-40.0)}
+    # push 5 E and 3 I neurons over threshold so they spike in this step
+    v = {"E": state.v["E"].at[:5].set(-40.0), "I": state.v["I"].at[:3].set(-40.0)}
     state = state._replace(v=v)
     quiet = {"E": 0.0, "I": 0.0}
     new, spiked = N.step(net, rule, jnp.zeros(0), trial, state, 0, quiet)
+    assert int(spiked["E"].sum()) >= 5 and not bool(new.overflow)
     for pre, target in (("E", new.g_ampa), ("I", new.g_gaba)):
         for post in ("E", "I"):
             dense = np.zeros((net.size(pre), net.size(post)))
@@ -70,12 +68,12 @@ def vogels_run():
     def drive(t_index):
         return {"E": trial.input_rate, "I": trial.input_rate}, 1.0
 
-    state, (count_e, count_i), _ = jax.jit(lambda th: record(net, rule, th, trial, N.initial_state(net, trial, rule), int(seconds / net.dt), drive, n_raster=1))(theta)
-    return net, theta, np.asarray(count_e), np.asarray(count_i), state
+    state, (count_e, count_i), _, overflow = jax.jit(lambda th: record(net, rule, th, trial, N.initial_state(net, trial, rule), int(seconds / net.dt), drive, n_raster=1))(theta)
+    return net, theta, np.asarray(count_e), np.asarray(count_i), np.asarray(overflow), state
 
 
 def test_vogels_rule_settles_the_small_network_at_its_mean_field_fixed_point(vogels_run):
-    net, theta, count_e, count_i, _ = vogels_run
+    net, theta, count_e, count_i, _, _ = vogels_run
     last = slice(-int(2.0 / net.dt), None)
     rate_e = count_e[last].sum() / (net.n_e * 2.0)
     rate_i = count_i[last].sum() / (net.n_i * 2.0)
@@ -85,6 +83,7 @@ def test_vogels_rule_settles_the_small_network_at_its_mean_field_fixed_point(vog
 
 
 def test_vogels_rule_keeps_weights_within_bounds(vogels_run):
-    *_, state = vogels_run
+    net, *_, overflow, state = vogels_run
+    assert not overflow[int(0.2 / net.dt) :].any()  # only the onset burst may overflow
     w = np.asarray(state.weights["IE"])
     assert np.all(np.isfinite(w)) and w.min() >= 0.0 and w.max() <= 3.0
