@@ -24,7 +24,7 @@ from jaxplaus.evaluate import Evaluator
 
 
 def paper_path(model, pattern, sampler: str, trials: int, dt_ms: float) -> float:
-    objective = NorseObjective(model, pattern, dt_ms)
+    objective = NorseObjective(model, pattern, dt_ms, half_step=False)  # one Norse run per trial
     objective.evaluate(model.param_space.defaults(), [g.default for g in pattern.protocol.gain_space(model.current_scale).params])
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=make_sampler(sampler, 0))
@@ -34,7 +34,7 @@ def paper_path(model, pattern, sampler: str, trials: int, dt_ms: float) -> float
 
 
 def jaxplaus_path(model, pattern, budget: int, population: int, dt_ms: float) -> tuple[float, float]:
-    evaluator = Evaluator(model, (pattern,), dt=dt_ms)
+    evaluator = Evaluator(model, (pattern,), dt=dt_ms, half_step=False)  # the same single run per candidate
     run = jax.jit(lambda z: evaluator(z)[0])
     key = jax.random.PRNGKey(0)
     z = jax.random.uniform(key, (1, population, evaluator.dim))

@@ -3,7 +3,7 @@ simulates it, jaxplaus's objective scores it.
 
 Same search space as `jaxplaus assess` (the model's bounds, log where declared, plus the
 pattern's stimulus gains), same stimulus, same objective and validator (scored on the same
-1 ms blocks as `evaluate.Evaluator`); only the simulator (Norse, one neuron per trial, via
+1 ms blocks, at dt and dt/2, as `evaluate.Evaluator`); only the simulator (Norse, one neuron per trial, via
 `norse_counterpart`'s mapping) and the optimizer differ. The result is stored like an assess
 run (config.json, results.json) and indexed, so `jaxplaus runs` lists both side by side.
 """
@@ -40,8 +40,10 @@ def make_sampler(name: str, seed: int):
 class NorseObjective:
     """One trial: Optuna's values -> Norse simulation -> jaxplaus loss (and pass/fail)."""
 
-    def __init__(self, model, pattern: P.Pattern, dt_ms: float, bounds: str = "wide", block_ms: float = 1.0):
+    def __init__(self, model, pattern: P.Pattern, dt_ms: float, bounds: str = "wide", block_ms: float = 1.0,
+                 half_step: bool = True):
         self.model, self.pattern, self.dt_ms, self.block_ms = model, pattern, dt_ms, block_ms
+        self.half_step = half_step  # as `jaxplaus assess`: validated at dt and dt/2 (two Norse runs)
         low, high = model.param_space.bounds(bounds)
         self.model_params = [(p.name, lo, hi, p.log) for p, lo, hi in zip(model.param_space.params, low, high)]
         gains = pattern.protocol.gain_space(model.current_scale)
@@ -63,7 +65,7 @@ class NorseObjective:
         loss, passed = torch_model.evaluate(
             norse_adapter.neuron(mapped.model.name), self.pattern,
             {k: [v] for k, v in mapped.params.items()}, [gains], self.dt_ms, self.block_ms,
-            drive_scale=mapped.input_gain)
+            drive_scale=mapped.input_gain, half_step=self.half_step)
         return float(loss[0]), bool(passed[0])
 
     def spike_times_ms(self, params: dict, gains: list) -> list[float]:
@@ -76,7 +78,7 @@ class NorseObjective:
 
 
 def run(model_name: str, pattern_name: str, sampler: str, trials: int, seed: int = 0, dt_ms: float = 0.25,
-        out=None, model_options=None, bounds: str = "wide", progress=None) -> dict:
+        out=None, model_options=None, bounds: str = "wide", progress=None, half_step: bool = True) -> dict:
     """Run the baseline, store it (run dir + index) and return its results document."""
     if trials < 1:
         raise UsageError(f"--trials must be at least 1, got {trials}")
@@ -84,13 +86,13 @@ def run(model_name: str, pattern_name: str, sampler: str, trials: int, seed: int
         raise UsageError(f"--dt-ms must be positive, got {dt_ms}")
     model_options = model_options or {}
     model, pattern = models.get(model_name, **model_options), P.get(pattern_name)
-    objective = NorseObjective(model, pattern, dt_ms, bounds)
+    objective = NorseObjective(model, pattern, dt_ms, bounds, half_step=half_step)
     strategy = f"optuna-{sampler}"
     make_sampler(sampler, seed)  # validates the name before anything is written
     out = Path(out) if out else store.home() / "runs" / f"baseline-{strategy}-{model_name}-{pattern_name}-s{seed}-{int(time.time())}"
     config = {"kind": "baseline", "model": model_name, "model_options": model_options, "strategy": strategy,
               "seed": seed, "budget": trials, "bounds": bounds, "dt_ms": dt_ms, "patterns": [pattern_name],
-              "simulator": "norse"}
+              "simulator": "norse", "half_step": half_step}
     store.open_run_dir(out, config, resume=False)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

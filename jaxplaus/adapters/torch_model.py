@@ -67,7 +67,7 @@ def trace(neuron: TorchNeuron, params, input_current, dt_ms: float, device=None)
     """Run `neuron` for a population: params {name: [population]}, input [population, steps]."""
     device = device or default_device()
     with torch.no_grad():
-        p = {k: torch.as_tensor(np.asarray(v, np.float32), device=device) for k, v in params.items()}
+        p = {k: torch.as_tensor(np.array(v, np.float32), device=device) for k, v in params.items()}
         drive = torch.as_tensor(np.array(input_current, np.float32), device=device)
         state = neuron.initial_state(p)
         spiked, volts, finite = [], [], []
@@ -102,8 +102,7 @@ def recording(tr: Trace, dt_ms: float, t_end: float, block_len: int) -> simulate
 @lru_cache(maxsize=None)
 def _scorer(pattern, dt_ms: float, block_len: int):
     def one(rec, gains, threshold):
-        resp = features.response(rec, dt_ms, block_len)
-        return pattern.objective(resp, gains, threshold), pattern.validate(resp, gains, threshold)
+        return pattern.score(features.response(rec, dt_ms, block_len), gains, threshold)
 
     return jax.jit(jax.vmap(one))
 
@@ -122,18 +121,25 @@ def responses(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_l
     tr = trace(neuron, params, currents(protocol.pieces, scaled, dt_ms, padded), dt_ms, device)
     rec = recording(tr, dt_ms, protocol.duration_ms, block_len)
     with torch.no_grad():
-        p = {k: torch.as_tensor(np.asarray(v, np.float32)) for k, v in params.items()}
+        p = {k: torch.as_tensor(np.array(v, np.float32)) for k, v in params.items()}
         threshold = np.broadcast_to(np.asarray(neuron.threshold(p), np.float32), (gains.shape[0],))
     return rec, np.ascontiguousarray(threshold), gains
 
 
 def evaluate(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, block_ms: float = 1.0, device=None,
-             drive_scale=1.0):
-    """Loss and pass/fail of each member, scored as `evaluate.Evaluator` scores JAX models."""
+             drive_scale=1.0, half_step: bool = True):
+    """Loss and pass/fail of each member, scored exactly as `evaluate.Evaluator` scores JAX
+    models: with `half_step`, simulated at dt and dt/2, losses added, a pass needs both."""
     block_len = max(1, int(round(block_ms / dt_ms)))
-    rec, threshold, gains = responses(neuron, pattern, params, gains, dt_ms, block_len, device, drive_scale)
-    loss, passed = _scorer(pattern, float(dt_ms), block_len)(rec, gains, threshold)
-    return np.asarray(loss), np.asarray(passed)
+    steps = [(dt_ms, block_len)] + ([(dt_ms / 2, 2 * block_len)] if half_step else [])
+    runs = [responses(neuron, pattern, params, gains, dt, bl, device, drive_scale) for dt, bl in steps]
+    blocks = min(rec.v.shape[-1] for rec, _, _ in runs)  # as the Evaluator: equal up to the last block
+    loss, passed = 0.0, True
+    for (rec, threshold, g), (dt, bl) in zip(runs, steps):
+        rec = simulate.Recording(*(x[:, :blocks] if x.ndim == 2 else x for x in rec))
+        step_loss, step_passed = _scorer(pattern, float(dt), bl)(rec, g, threshold)
+        loss, passed = loss + np.asarray(step_loss), passed & np.asarray(step_passed)
+    return loss, passed
 
 
 def full_response(neuron: TorchNeuron, pattern, params, gains, dt_ms: float, device=None):

@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     optuna.add_argument("--seed", type=int, default=0)
     optuna.add_argument("--dt-ms", type=float, default=0.25)
     optuna.add_argument("--bounds", default="wide", help="wide or physiological")
+    optuna.add_argument("--single-step", action="store_true",
+                        help="score each trial at dt only (the paper's one simulation per trial); default: dt and dt/2 as assess")
     optuna.add_argument("--out", type=Path, default=None, help="run directory (default under $JAXPLAUS_HOME/runs)")
     add_json_flag(optuna)
     optuna.set_defaults(handler=run_optuna, render=render)
@@ -74,7 +76,7 @@ def run_optuna(args) -> dict:
 
     return optuna_baseline.run(
         args.model, args.pattern, args.sampler, args.trials, args.seed, args.dt_ms, args.out, options, args.bounds,
-        progress=lambda line: print(line, file=sys.stderr))
+        progress=lambda line: print(line, file=sys.stderr), half_step=not args.single_step)
 
 
 def render(doc: dict) -> str:

@@ -276,6 +276,8 @@ def norse_counterpart(model, params, dt_ms: float) -> NorseCounterpart:
         )
         differences = ((UPDATE_ORDER,) if model.u_uses_new_v else ()) + ((U_EQUATION,) if accommodation else ())
         return NorseCounterpart(NorseIzhikevich(), mapped, 1.0, differences)
+    if not isinstance(model, (AdEx, LIF)):
+        raise TypeError(f"no Norse counterpart for model {getattr(model, 'name', model)!r}")
     gl = params["gL"]
     membrane = dict(
         tau_syn_inv=1.0 / dt_s, tau_mem_inv=gl / params["C"] / SECONDS_PER_MS,
@@ -287,8 +289,6 @@ def norse_counterpart(model, params, dt_ms: float) -> NorseCounterpart:
             delta_T=params["DeltaT"], tau_ada_inv=1.0 / (params["tauw"] * SECONDS_PER_MS), **membrane,
         )
         return NorseCounterpart(NorseAdEx(), mapped, 1.0 / gl, (SPIKE_DETECTION,))
-    if isinstance(model, LIF):
-        differences = ((INTEGRATOR,) if model.integrator == "exact" else ()) + (
-            (REFRACTORY,) if params.get("t_ref", 0.0) > 0 else ())
-        return NorseCounterpart(NorseLIF(), membrane, 1.0 / gl, differences)
-    raise TypeError(f"no Norse counterpart for model {getattr(model, 'name', model)!r}")
+    differences = ((INTEGRATOR,) if model.integrator == "exact" else ()) + (
+        (REFRACTORY,) if params.get("t_ref", 0.0) > 0 else ())
+    return NorseCounterpart(NorseLIF(), membrane, 1.0 / gl, differences)

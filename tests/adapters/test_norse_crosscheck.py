@@ -1,0 +1,127 @@
+"""Cross-check of stored runs against Norse: agreements, explained scheme differences, and a
+broken mapping that must come out unexplained."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("norse")
+
+from jaxplaus import patterns  # noqa: E402
+from jaxplaus.adapters import norse as adapter  # noqa: E402
+from jaxplaus.models.norse import norse_counterpart  # noqa: E402
+from jaxplaus import models  # noqa: E402
+
+SHORT = ("tonic_spiking", "spike_latency", "depolarizing_after_potential")  # <= 100 ms protocols
+
+
+def write_run(path, model, entries, dt_ms=0.25, options=None):
+    """A run directory in the assess schema (config.json + results.json)."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = {"model": model, "model_options": options or {}, "dt_ms": dt_ms, "bounds": "wide",
+              "patterns": list(entries)}
+    results = {**config, "score": 0, "patterns": {
+        name: {"passed": True, "loss": 0.0, "params": params, "stimulus": stimulus, "spike_times_ms": []}
+        for name, (params, stimulus) in entries.items()}}
+    (path / "config.json").write_text(json.dumps(config))
+    (path / "results.json").write_text(json.dumps(results))
+    return path
+
+
+def figure1_entries(names=SHORT, scale=1.0):
+    out = {}
+    for name in names:
+        protocol = patterns.get(name).protocol
+        out[name] = (dict(protocol.figure1.params), {g.name: g.default * scale for g in protocol.gains})
+    return out
+
+
+def test_figure1_order_differences_are_explained(tmp_path):
+    report = adapter.crosscheck_run(write_run(tmp_path / "iz", "izhikevich", figure1_entries()))
+    assert set(report["patterns"]) == set(SHORT)
+    assert report["summary"]["unexplained"] == 0
+    for name, p in report["patterns"].items():
+        assert p["status"] in ("agree", "explained"), (name, p)
+        if p["status"] == "explained":
+            assert p["causes"] == ["update_order"] and p["port_agrees"] and p["bridge_agrees"]
+    # figure1.m's order visibly changes these traces (the difference is real, and reported)
+    assert report["patterns"]["tonic_spiking"]["status"] == "explained"
+    assert report["patterns"]["tonic_spiking"]["max_abs_dv"] > 1.0
+    assert "tonic_spiking" in report["summary"]["affected_patterns"]["update_order"]
+
+
+def test_norse_order_needs_no_explanation(tmp_path):
+    run = write_run(tmp_path / "iz", "izhikevich", figure1_entries(), options={"u_uses_new_v": False})
+    report = adapter.crosscheck_run(run)
+    assert report["scheme_differences"] == {}
+    assert all(p["status"] in ("agree", "rounding") for p in report["patterns"].values()), report["patterns"]
+
+
+def test_norse_port_replays_bit_for_bit(tmp_path):
+    model = models.get("izhikevich", u_uses_new_v=False)
+    entries = {name: (norse_counterpart(model, model.param_space.complete(params), 0.25).params, stimulus)
+               for name, (params, stimulus) in figure1_entries().items()}
+    report = adapter.crosscheck_run(write_run(tmp_path / "port", "norse_izhikevich", entries))
+    for p in report["patterns"].values():
+        assert p["status"] == "agree" and p["max_abs_dv"] == 0.0
+        assert p["passed_jaxplaus"] == p["passed_norse"]
+
+
+def test_adex_difference_is_spike_detection(tmp_path):
+    defaults = models.get("adex").param_space.defaults()
+    entries = {"tonic_spiking": (defaults, {"amplitude": 560.0})}
+    report = adapter.crosscheck_run(write_run(tmp_path / "adex", "adex", entries))
+    p = report["patterns"]["tonic_spiking"]
+    assert p["status"] == "explained" and p["causes"] == ["spike_detection"], p
+    assert p["n_spikes"]["norse"] > 0
+
+
+def test_lif_differences_are_named(tmp_path):
+    params = {**models.get("lif").param_space.defaults(), "t_ref": 2.0}
+    entries = {"tonic_spiking": (params, {"amplitude": 560.0})}
+    report = adapter.crosscheck_run(write_run(tmp_path / "lif", "lif", entries))
+    p = report["patterns"]["tonic_spiking"]
+    assert set(report["scheme_differences"]) == {"integrator", "refractory"}
+    assert p["status"] == "explained" and set(p["causes"]) <= {"integrator", "refractory"} and p["causes"]
+    euler = adapter.crosscheck_run(write_run(tmp_path / "euler", "lif", {"tonic_spiking": (
+        {**params, "t_ref": 0.0}, {"amplitude": 560.0})}, options={"integrator": "euler"}))
+    assert euler["patterns"]["tonic_spiking"]["status"] in ("agree", "rounding")
+
+
+def test_a_wrong_mapping_is_reported_unexplained(tmp_path, monkeypatch):
+    """The check can fail: a mapping that runs Norse twice as fast is not explained away."""
+    def too_fast(model, params, dt_ms):
+        mapped = norse_counterpart(model, params, dt_ms)
+        return mapped._replace(params={**mapped.params, "tau_inv": 2 * mapped.params["tau_inv"]})
+
+    monkeypatch.setattr(adapter, "norse_counterpart", too_fast)
+    report = adapter.crosscheck_run(write_run(tmp_path / "iz", "izhikevich", figure1_entries(("tonic_spiking",))))
+    assert report["patterns"]["tonic_spiking"]["status"] == "unexplained"
+    assert report["summary"]["unexplained"] == 1
+
+
+def test_bad_run_directories_are_usage_errors(tmp_path):
+    from jaxplaus.errors import UsageError
+
+    with pytest.raises(UsageError):
+        adapter.crosscheck_run(tmp_path)
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(UsageError):
+        adapter.crosscheck_run(tmp_path)
+    run = write_run(tmp_path / "n2d2", "n2d2", {"tonic_spiking": ({}, {"amplitude": 1.0})})
+    with pytest.raises(UsageError, match="no Norse counterpart"):
+        adapter.crosscheck_run(run)
+    run = write_run(tmp_path / "nogain", "izhikevich", {"tonic_spiking": ({}, {})})
+    with pytest.raises(UsageError, match="stimulus gain"):
+        adapter.crosscheck_run(run)
+
+
+def test_validator_verdicts_are_reported_per_side(tmp_path):
+    report = adapter.crosscheck_run(write_run(tmp_path / "iz", "izhikevich", figure1_entries(("tonic_spiking",))))
+    p = report["patterns"]["tonic_spiking"]
+    assert p["passed_jaxplaus"] is True and p["passed_norse"] is True
+    assert np.isfinite(p["max_rel_dv"])
