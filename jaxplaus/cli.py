@@ -91,8 +91,19 @@ def _jsonable(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _enable_compilation_cache() -> None:
+    """Reuse compiled XLA programs across runs (the second assessment of a model starts at once)."""
+    import jax
+
+    from jaxplaus.store import home
+
+    jax.config.update("jax_compilation_cache_dir", str(home() / "jax-cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
 def main(argv=None) -> int:
     try:
+        _enable_compilation_cache()
         args = build_parser().parse_args(argv)
         document = args.handler(args)
         if document is not None:

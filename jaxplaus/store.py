@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 
@@ -110,12 +111,21 @@ def read_json(path: Path):
 
 
 def check_writable_parent(out: Path) -> None:
-    """Fail early (before any work) if `out` cannot be created."""
-    parent = out.resolve().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"cannot write run directory {out}: {parent} is not writable")
+    """Fail early (before any work) if `out` cannot be created: probe its nearest existing
+    ancestor with a real temporary file (permission bits alone say nothing to root)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write run directory {out}: it is a file")
+    ancestor = out.resolve()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"cannot write run directory {out}: {ancestor} is not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as err:
+        raise UsageError(f"cannot write run directory {out}: {err.strerror}") from None
 
 
 def open_run_dir(out: Path, config: dict, resume: bool) -> bool:

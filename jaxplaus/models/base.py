@@ -114,7 +114,8 @@ class ParamSpace:
     def within(self, values: Mapping[str, Any], kind: str) -> bool:
         low, high = self.bounds(kind)
         x = np.array([float(values[n]) for n in self.names])
-        return bool(np.all((x >= low - 1e-9 * np.abs(low)) & (x <= high + 1e-9 * np.abs(high))))
+        tol = 1e-5 * np.maximum(np.abs(low), np.abs(high)) + 1e-6  # values come back through float32
+        return bool(np.all((x >= low - tol) & (x <= high + tol)))
 
     def complete(self, given: Mapping[str, Any] | None, what: str = "parameter") -> dict[str, float]:
         """Defaults overridden by `given`, checked: known names, finite numbers, inside the domain."""

@@ -142,6 +142,8 @@ def mixed_mode(r, gains, m, v_th):
         C.count_at_least("spikes during the step", _n(t, onset, m.end + 1e-3), 5),
         C.ratio_at_most("1st interval / last", _nth(isi, 0) / last, SHORT),
         C.ratio_at_most("2nd interval / last", _nth(isi, 1) / last, SHORT),
+        # the burst ends abruptly (gradual adaptation to a steady rate is not a burst)
+        C.ratio_at_least("largest jump between consecutive intervals", F.max_jump(isi), F.BURST_JUMP),
         C.count_at_most("burst-like intervals after the initial burst", later_short, 0),
         C.ratio_near_one("last interval / the one before", last / _nth(isi, -2), STEADY),
         C.fraction_at_most("silence before the end / last interval", _sustained(t, isi, m.end), 1.5),

@@ -1,0 +1,60 @@
+"""Objectives are graded and consistent with validators, and cannot be satisfied trivially."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxplaus import features, models, patterns, simulate
+from jaxplaus.patterns import BLOWUP_LOSS
+
+IZH = models.get("izhikevich")
+TONIC = patterns.get("tonic_spiking")
+
+
+def izh_response(params, pattern, gains):
+    full = IZH.param_space.complete(params)
+    return simulate.single(IZH, full, pattern.protocol.pieces, gains, 0.25, pattern.protocol.duration_ms)
+
+
+def score(pattern, response, gains):
+    loss, passed = pattern.score(response, np.asarray(gains, np.float32), jnp.float32(30.0))
+    return float(loss), bool(passed)
+
+
+def test_silence_fails_tonic_spiking_and_a_nearer_miss_scores_better():
+    silent_far = score(TONIC, izh_response({}, TONIC, [0.5]), [0.5])
+    silent_near = score(TONIC, izh_response({}, TONIC, [3.5]), [3.5])
+    assert not silent_far[1] and not silent_near[1]
+    assert silent_near[0] < silent_far[0]  # depolarising towards threshold is progress
+
+
+def test_saturated_firing_fails_and_scores_worse_than_any_resolved_response():
+    # a reset above threshold fires every step: far beyond the feature buffer
+    r = izh_response({"c": 35.0}, TONIC, [140.0])
+    loss, passed = score(TONIC, r, [140.0])
+    assert int(r.n_spikes) > features.MAX_SPIKES and not passed
+    assert loss > len(TONIC.criteria(r, np.float32([140.0]), jnp.float32(30.0)))
+
+
+def test_a_single_spike_does_not_make_a_burst():
+    pattern = patterns.get("phasic_bursting")
+    r = izh_response({"a": 0.02, "b": 0.25, "c": -65, "d": 6, "v0": -64}, pattern, [0.5])  # phasic spiking
+    assert int(r.n_spikes) == 1
+    assert not score(pattern, r, [0.5])[1]
+
+
+def test_blow_up_is_a_large_finite_loss():
+    blown = features.Response(jnp.full(features.MAX_SPIKES, jnp.inf), jnp.int32(0), jnp.arange(10.0),
+                              jnp.full(10, jnp.nan), jnp.full(10, jnp.nan), jnp.bool_(False))
+    loss, passed = TONIC.score(blown, jnp.ones(1), jnp.float32(30.0))
+    assert float(loss) == BLOWUP_LOSS and not bool(passed)
+
+
+@pytest.mark.parametrize("name", ["rebound_spike", "tonic_bursting", "accommodation"])
+def test_loss_zero_exactly_when_figure1_case_passes(name):
+    from jaxplaus import reference
+
+    pattern = patterns.get(name)
+    model, params, gains, response = reference.run_case(pattern)
+    loss, passed = score(pattern, response, gains)
+    assert passed and loss == 0.0

@@ -1,0 +1,128 @@
+"""The main job end to end on a small problem: results, run directory, index, resume, errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxplaus import assess as A
+from jaxplaus import search, store
+from jaxplaus.cli import main
+
+JAXPLAUS = str(Path(sys.executable).parent / "jaxplaus")
+SMALL = dict(model="izhikevich", patterns=["tonic_spiking", "rebound_spike"], budget=3 * 640, seed=3)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "finished"
+    results = A.assess(A.AssessConfig(**SMALL), out=out, progress=False)
+    return out, results
+
+
+def test_results_have_the_contract_keys(finished):
+    _, r = finished
+    assert r["score"] == sum(p["passed"] for p in r["patterns"].values())
+    for name in SMALL["patterns"]:
+        p = r["patterns"][name]
+        assert {"passed", "loss", "params", "evaluations", "validation", "stimulus"} <= set(p)
+        assert set(p["params"]) == {"a", "b", "c", "d", "v0"}
+        assert 0.0 <= p["validation"]["robustness"] <= 1.0
+    assert r["patterns"]["tonic_spiking"]["passed"]  # the model's own defaults already show it
+
+
+def test_run_directory_and_index(finished):
+    out, r = finished
+    for name in ("config.json", "results.json", "history.npz", "report.md", "report.html", "convergence.png",
+                 "traces_dc.png", "traces_inhibitory.png", "intervals_dc.png"):
+        assert (out / name).exists(), name
+    assert not (out / store.CHECKPOINT).exists()
+    history = np.load(out / "history.npz")["best_loss"]
+    assert history.shape[0] == r["generations"] and np.all(np.diff(history, axis=0) <= 1e-6)  # best-so-far
+    rows = store.query_results(kind="assess", run_dir=str(out.resolve()))
+    assert {row["pattern"] for row in rows} == set(SMALL["patterns"])
+    assert "<img" in (out / "report.html").read_text()
+
+
+def test_a_finished_run_is_never_overwritten(finished):
+    out, _ = finished
+    with pytest.raises(A.UsageError, match="finished run"):
+        A.assess(A.AssessConfig(**SMALL), out=out, progress=False)
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(finished, tmp_path):
+    _, uninterrupted = finished
+    out = tmp_path / "killed"
+    args = [JAXPLAUS, "assess", "--model", SMALL["model"], "--patterns", *SMALL["patterns"], "--budget",
+            str(SMALL["budget"]), "--seed", str(SMALL["seed"]), "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    deadline = time.time() + 300
+    while not (out / store.CHECKPOINT).exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / store.CHECKPOINT).exists() and not (out / store.RESULTS).exists()
+    resumed = A.assess(A.AssessConfig(**SMALL), out=out, resume=True, progress=False)
+    for name in SMALL["patterns"]:
+        assert resumed["patterns"][name]["params"] == uninterrupted["patterns"][name]["params"]
+        assert resumed["patterns"][name]["loss"] == uninterrupted["patterns"][name]["loss"]
+
+
+def test_resume_refuses_a_different_configuration(tmp_path):
+    out = tmp_path / "partial"
+    A.assess(A.AssessConfig(**SMALL), out=out, progress=False, stop_after=1)
+    with pytest.raises(A.UsageError, match="different configuration"):
+        A.assess(A.AssessConfig(**{**SMALL, "seed": 4}), out=out, resume=True, progress=False)
+    with pytest.raises(A.UsageError, match="--resume"):
+        A.assess(A.AssessConfig(**SMALL), out=out, progress=False)
+
+
+@pytest.mark.parametrize("extra", [["--strategy", "nope"], ["--budget", "0"], ["--budget", "-5"],
+                                   ["--bounds", "narrow"], ["--patterns", "nope"], ["--dt-ms", "0"]])
+def test_bad_arguments_leave_no_run_directory(capsys, tmp_path, extra):
+    out = tmp_path / "never"
+    code = main(["assess", "--model", "izhikevich", "--out", str(out), *extra, "--json"])
+    _, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_unwritable_out_is_refused_before_any_work(capsys, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code = main(["assess", "--model", "izhikevich", "--out", str(blocker / "run"), "--json"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "cannot write" in err
+
+
+def test_a_strategy_proposing_nan_does_not_poison_the_run():
+    cma = search.get("cma_es")
+
+    class NaNProposals:
+        """CMA-ES whose every other proposal is NaN or inf."""
+
+        def __init__(self, n, x):
+            self.inner = cma.factory(n, x, x.size)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def ask(self, key, state, params):
+            z, state = self.inner.ask(key, state, params)
+            bad = (np.arange(z.shape[0]) % 2 == 0)[:, None]
+            return np.where(bad, np.nan, z) if False else z.at[::2].set(np.inf).at[1::4].set(np.nan), state
+
+    strategy = search.Strategy("nan_cma", lambda n, x, d: NaNProposals(n, x))
+    config = A.AssessConfig(**{**SMALL, "budget": 640})
+    p = A.plan(config)
+    runner = search.Search(p.evaluator, strategy, p.search.population, p.search.restarts)
+    state = runner.init(0)
+    state, losses = runner.run_chunk(state, 4)
+    assert np.all(np.isfinite(np.asarray(state.best_loss)))
+    assert np.isfinite(np.asarray(losses)).all()
