@@ -182,8 +182,9 @@ def poisson_counts(u, lam, max_count: int = 6):
     """Poisson(lam) samples from uniforms by inverting the CDF: one uniform per sample is far
     cheaper than `jax.random.poisson`, and lam = n_input * rate * dt is small (< 0.2)."""
     k = jnp.arange(max_count)
+    lam = jnp.asarray(lam)[..., None]  # a scalar, or one rate per neuron
     pmf = jnp.exp(-lam) * lam**k / jnp.exp(lax.lgamma(k + 1.0))
-    cdf = jnp.cumsum(pmf)
+    cdf = jnp.cumsum(pmf, axis=-1)
     return jnp.sum(u[..., None] > cdf, axis=-1).astype(jnp.float32)
 
 

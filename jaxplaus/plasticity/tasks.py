@@ -165,6 +165,8 @@ class Familiarity(NamedTuple):
         diagnostics = {
             "blown": out.blown,
             "t_blowup": out.t_blowup,
+            # same keys as the stability task so a search records both alike; here they are the
+            # E population's mean response to the familiar and to the novel patterns
             "rate_e": jnp.mean(familiar),
             "rate_i": jnp.mean(novel),
             "filtered_rate_e": out.filtered_rate,
