@@ -11,16 +11,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --upgrade pip
 	# CPU torch first (from local disk here), so Norse's dependencies never pull a CUDA build.
 	$(BIN)/pip install "torch==2.13.0"
-	$(BIN)/pip install -e ".[test]" "optuna>=3.6" h5py
+	$(BIN)/pip install -e ".[test]" "optuna>=3.6" cmaes h5py
 	$(BIN)/pip install --no-deps norse nir nirtorch
 	$(BIN)/python -c "import jaxplaus, evosax, norse, optuna"  # fail loudly on a missing step
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# The main job on the CPU with a small default: assess one model over all 20 patterns.
+# The main job on the CPU with the default budget: assess AdEx over all 20 patterns, write the report.
 demo: $(STAMP)
-	JAX_PLATFORMS=cpu $(BIN)/jaxplaus reference izhikevich2004 --out demo-run/reference
+	rm -rf demo-run/adex
+	JAX_PLATFORMS=cpu $(BIN)/jaxplaus assess --model adex --out demo-run/adex
+	@echo "report: demo-run/adex/report.html"
 
 test: $(STAMP)
 	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q tests
