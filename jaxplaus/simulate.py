@@ -44,7 +44,8 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     def step(carry, k):
         state, count, first, last, _, v_max = carry
         t = k.astype(jnp.float32) * dt
-        state, spiked, v = model.step(params, state, stimuli.current(wave, gains, t, dt), dt)
+        # materialise the step once: otherwise XLA:CPU recomputes it inside each recorded output's fusion
+        state, spiked, v = jax.lax.optimization_barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
         spiked = spiked & (t <= t_end + 1e-3 * dt)
         count = count + spiked.astype(jnp.int32)
         first = jnp.where(spiked & (first == inf), t, first)
