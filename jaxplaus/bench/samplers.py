@@ -1,0 +1,352 @@
+"""`jaxplaus bench samplers`: which strategy reaches a pattern, and after how many evaluations.
+
+For every model x sampler (an evosax strategy at a population size and initial step size, or an
+Optuna sampler through the trial-by-trial baseline), many independent runs per pattern search
+until the pattern's validator passes (at dt and dt/2, as `jaxplaus assess`). A run's outcome is
+its evaluations to success (inf if it failed within the budget); the statistics and figures of
+`jaxplaus.bench.stats` / `.figures` are computed from these runs.
+
+evosax runs of one sampler are one batched search: the seeds are a replicate axis (the
+`VariantEvaluator` of sweeps with nothing pinned), seed-major so that adding seeds keeps the
+earlier seeds' results and the run axis can be padded and sharded over devices. One search to
+the largest budget gives every smaller budget of the ladder (a run's first success is recorded).
+Optuna runs stop at their first success, as a COCO experiment would.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxplaus import models, patterns, search, sharding, store
+from jaxplaus.assess import CHUNK, default_population
+from jaxplaus.errors import UsageError
+from jaxplaus.evaluate import Evaluator
+from jaxplaus.sweep.evaluator import VariantEvaluator
+
+OPTUNA_PREFIX = "optuna-"
+DEFAULT_STRATEGIES = ("cma_es", "sep_cma_es", "random_search", "snes", "xnes", "pgpe", "de", "pso")
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """One competitor: a strategy name, and (evosax only) population size and initial step size
+    (None: the defaults of `jaxplaus assess`)."""
+
+    strategy: str
+    population: int | None = None
+    step_size: float | None = None
+
+    @property
+    def is_optuna(self) -> bool:
+        return self.strategy.startswith(OPTUNA_PREFIX)
+
+    @property
+    def name(self) -> str:
+        extras = [f"pop={self.population}"] if self.population else []
+        extras += [f"step={self.step_size:g}"] if self.step_size is not None else []
+        return self.strategy + (f"({', '.join(extras)})" if extras else "")
+
+
+@dataclass(frozen=True, eq=False)
+class TunedStrategy:
+    """A `search.Strategy` with another initial step size (std_init, in units of the cube)."""
+
+    base: search.Strategy
+    step_size: float
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    @property
+    def population_based(self) -> bool:
+        return self.base.population_based
+
+    def build(self, population_size: int, dim: int):
+        algo, params = self.base.build(population_size, dim)
+        return algo, params.replace(std_init=jnp.asarray(self.step_size))
+
+
+def has_step_size(name: str) -> bool:
+    """Whether the evosax strategy has an initial step size to tune."""
+    _, params = search.get(name).build(4, 2)
+    return hasattr(params, "std_init")
+
+
+@dataclass
+class BenchConfig:
+    models: list = field(default_factory=lambda: ["izhikevich", "adex", "lif"])
+    patterns: list = field(default_factory=lambda: list(patterns.names()))
+    strategies: list = field(default_factory=lambda: list(DEFAULT_STRATEGIES))
+    seeds: int = 10
+    budgets: list = field(default_factory=lambda: [256, 1024, 4096])  # evaluations per run
+    populations: list | None = None  # sweep the population size (evosax)
+    step_sizes: list | None = None  # sweep the initial step size (evosax strategies that have one)
+    optuna: list = field(default_factory=list)  # Optuna samplers: tpe, cmaes, random
+    optuna_budget: int = 100  # trials per Optuna run
+    optuna_seeds: int | None = None  # default: seeds
+    seed: int = 0
+    bounds: str = "wide"
+    dt_ms: float = 0.25
+
+    def check(self):
+        """Raise UsageError for anything invalid, before any work or file is created."""
+        from jaxplaus.adapters.optuna_baseline import SAMPLERS
+
+        for name in self.models:
+            models.get(name)
+        patterns.select(self.patterns)
+        if not self.strategies and not self.optuna:
+            raise UsageError("nothing to benchmark: give --strategies and/or --optuna")
+        for name in self.strategies:
+            search.get(name)
+        for name in self.optuna:
+            if name not in SAMPLERS:
+                raise UsageError(f"unknown Optuna sampler {name!r}; choose from {', '.join(SAMPLERS)}")
+        _positive_ints(self.budgets, "--budgets")
+        if sorted(set(self.budgets)) != list(self.budgets):
+            raise UsageError("--budgets must be increasing")
+        _positive_ints([self.seeds], "--seeds")
+        _positive_ints([self.optuna_budget], "--optuna-budget")
+        if self.optuna_seeds is not None:
+            _positive_ints([self.optuna_seeds], "--optuna-seeds")
+        if self.populations is not None:
+            _positive_ints(self.populations, "--populations")
+            if min(self.populations) < 4:
+                raise UsageError("--populations must be at least 4")
+        if self.step_sizes is not None:
+            if not self.step_sizes or not all(isinstance(s, (int, float)) and 0 < s <= 1 for s in self.step_sizes):
+                raise UsageError("--step-sizes must be in (0, 1] (fractions of the search box's side)")
+        if self.bounds not in ("wide", "physiological"):
+            raise UsageError("--bounds must be wide or physiological")
+        if not (math.isfinite(self.dt_ms) and 0 < self.dt_ms <= 1.0):
+            raise UsageError(f"--dt-ms must be in (0, 1], got {self.dt_ms}")
+
+
+def _positive_ints(values, flag):
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+        raise UsageError(f"{flag} must be positive integers, got {values}")
+
+
+def competitors(config: BenchConfig) -> list[Sampler]:
+    out = []
+    for name in config.strategies:
+        name = search.get(name).name
+        steps = config.step_sizes if config.step_sizes and has_step_size(name) else [None]
+        out += [Sampler(name, pop, step) for pop in (config.populations or [None]) for step in steps]
+    return out + [Sampler(OPTUNA_PREFIX + name) for name in config.optuna]
+
+
+def optuna_models(config: BenchConfig) -> list[str]:
+    """The models Optuna can run (those with a Norse counterpart)."""
+    from jaxplaus.models.norse import norse_counterpart
+
+    usable = []
+    for name in config.models:
+        model = models.get(name)
+        try:
+            norse_counterpart(model, model.param_space.defaults(), config.dt_ms)
+            usable.append(name)
+        except TypeError:
+            pass
+    return usable
+
+
+# --- evosax: one batched search per (model, sampler) -------------------------------------------
+
+@dataclass
+class Unit:
+    evaluator: VariantEvaluator
+    search: search.Search
+    chunks: int
+    seeds: int
+
+    @property
+    def budget(self) -> int:
+        return self.chunks * CHUNK * self.search.population
+
+
+def evosax_unit(config: BenchConfig, model_name: str, sampler: Sampler, mesh=None) -> Unit:
+    base = Evaluator(models.get(model_name), patterns.select(config.patterns), dt=config.dt_ms, bounds=config.bounds)
+    padded = sharding.padded_count(config.seeds, mesh)
+    nothing = np.zeros((padded, base.n_model))
+    evaluator = VariantEvaluator(base, nothing.astype(np.float32), nothing.astype(bool), mesh)
+    strategy = search.get(sampler.strategy)
+    if sampler.step_size is not None:
+        strategy = TunedStrategy(strategy, sampler.step_size)
+    population = sampler.population or default_population(base.dim)
+    runner = search.Search(evaluator, strategy, population, restarts=1)
+    generations = math.ceil(max(config.budgets) / population)
+    return Unit(evaluator, runner, math.ceil(generations / CHUNK), config.seeds)
+
+
+def unit_records(config: BenchConfig, model_name: str, sampler: Sampler, unit: Unit, state, seconds: float):
+    """One record per (pattern, seed) from a finished unit's loop state (host arrays)."""
+    n_pat, budget = len(unit.evaluator.base.patterns), max(config.budgets)
+    keep = unit.seeds * n_pat  # seed-major; the padding seeds come last
+    gens = state.pass_generation[:keep].reshape(unit.seeds, n_pat)
+    loss = state.best_loss[:keep].reshape(unit.seeds, n_pat)
+    evals = np.where(gens >= 0, (gens.astype(np.int64) + 1) * unit.search.population, -1)
+    records = []
+    for s in range(unit.seeds):
+        for i, pattern in enumerate(unit.evaluator.base.patterns):
+            e = int(evals[s, i])
+            records.append({
+                "model": model_name, "pattern": pattern.name, "sampler": sampler.name, "strategy": sampler.strategy,
+                "population": unit.search.population, "step_size": sampler.step_size, "seed": s,
+                "evaluations_to_success": e if 0 < e <= budget else None, "budget": budget,
+                "loss": float(loss[s, i]), "seconds": seconds / keep,
+            })
+    return records
+
+
+# --- Optuna: trial by trial through the baseline's Norse objective ----------------------------
+
+def optuna_run(config: BenchConfig, model_name: str, sampler: Sampler, pattern_name: str, seed: int) -> dict:
+    """One Optuna study, stopped at its first passing trial."""
+    import optuna
+
+    from jaxplaus.adapters.optuna_baseline import NorseObjective, make_sampler
+
+    objective = NorseObjective(models.get(model_name), patterns.get(pattern_name), config.dt_ms, config.bounds)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize",
+                                sampler=make_sampler(sampler.strategy[len(OPTUNA_PREFIX):], config.seed + seed))
+    first = []
+
+    def trial_fn(trial):
+        loss, passed = objective.evaluate(*objective.suggest(trial))
+        if passed:
+            first.append(trial.number + 1)
+            trial.study.stop()
+        return loss
+
+    t0 = time.perf_counter()
+    study.optimize(trial_fn, n_trials=config.optuna_budget)
+    return {"model": model_name, "pattern": pattern_name, "sampler": sampler.name, "strategy": sampler.strategy,
+            "population": 1, "step_size": None, "seed": seed,
+            "evaluations_to_success": first[0] if first else None, "budget": config.optuna_budget,
+            "loss": float(study.best_value), "seconds": time.perf_counter() - t0}
+
+
+# --- the benchmark -------------------------------------------------------------------------------
+
+def work(config: BenchConfig) -> list[tuple[str, str, Sampler, object]]:
+    """(key, model, sampler, detail) in running order; detail: None for an evosax unit, (pattern,
+    seed) for one Optuna run. Keys name checkpointed pieces of work."""
+    items = []
+    for model_name in config.models:
+        items += [(f"{model_name}/{s.name}", model_name, s, None) for s in competitors(config) if not s.is_optuna]
+    optuna_seeds = config.optuna_seeds or config.seeds
+    for model_name in optuna_models(config) if config.optuna else []:
+        for s in (s for s in competitors(config) if s.is_optuna):
+            items += [(f"{model_name}/{s.name}/{p.name}/{k}", model_name, s, (p.name, k))
+                      for p in patterns.select(config.patterns) for k in range(optuna_seeds)]
+    return items
+
+
+def _progress(total, initial, enabled):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="step", desc="bench", file=sys.stderr,
+                disable=not enabled, leave=False)
+
+
+def run(config: BenchConfig, out=None, resume=False, progress=True, stop_after=None, mesh=None) -> dict:
+    """Run (or continue) the benchmark; returns {"records", "timings", "finished"}.
+
+    Progress steps are evosax chunks and Optuna runs; with `out` a checkpoint is written after
+    each, and `stop_after` (steps) ends early as an interruption would."""
+    saved = {"records": [], "done": [], "current": None, "timings": {}}
+    if resume and out is not None and (out / store.CHECKPOINT).exists():
+        saved = store.load_checkpoint(out)
+    items = work(config)
+    units = {key: evosax_unit(config, m, s, mesh) for key, m, s, d in items if d is None}
+    total = sum(u.chunks for u in units.values()) + sum(d is not None for *_, d in items)
+    done_steps = sum(units[k].chunks if k in units else 1 for k in saved["done"])
+    steps = 0
+
+    def checkpoint():
+        if out is not None:
+            store.save_checkpoint(out, saved)
+
+    with _progress(total, done_steps + (saved["current"] or {}).get("chunks_done", 0), progress) as bar:
+        for key, model_name, sampler, detail in items:
+            if key in saved["done"]:
+                continue
+            bar.set_description(f"bench {key}")
+            timing = saved["timings"].setdefault(key, {"compile_s": 0.0, "search_s": 0.0})
+            if detail is not None:
+                if stop_after is not None and steps >= stop_after:
+                    return {**saved, "finished": False}
+                record = optuna_run(config, model_name, sampler, *detail)
+                timing["search_s"] += record["seconds"]
+                saved["records"].append(record)
+                saved["done"].append(key)
+                steps += 1
+                bar.update(1)
+                checkpoint()
+                continue
+            unit = units[key]
+            current = saved["current"] if saved["current"] and saved["current"]["key"] == key else None
+            state = current["state"] if current else unit.search.init(config.seed)
+            chunks_done = current["chunks_done"] if current else 0
+            state = sharding.shard_runs(state, mesh, unit.search.n_runs)
+            t0 = time.perf_counter()
+            step = unit.search.compile_chunk(state, CHUNK)
+            timing["compile_s"] += time.perf_counter() - t0
+            for chunk in range(chunks_done, unit.chunks):
+                if stop_after is not None and steps >= stop_after:
+                    return {**saved, "finished": False}
+                t0 = time.perf_counter()
+                state, _ = step(state)
+                jax.block_until_ready(state)
+                timing["search_s"] += time.perf_counter() - t0
+                steps += 1
+                bar.update(1)
+                host = sharding.to_host(state)
+                if chunk + 1 < unit.chunks:
+                    saved["current"] = {"key": key, "state": host, "chunks_done": chunk + 1}
+                else:
+                    saved["records"] += unit_records(config, model_name, sampler, unit, host, timing["search_s"])
+                    saved["done"].append(key)
+                    saved["current"] = None
+                checkpoint()
+    return {**saved, "finished": True}
+
+
+def bench(config: BenchConfig, out=None, resume=False, progress=True, stop_after=None, mesh=None) -> dict:
+    """The whole job: runs, statistics, figures, HTML page, index rows."""
+    from jaxplaus.bench import report
+
+    config.check()
+    if out is not None:
+        store.open_run_dir(out, asdict(config), resume)
+    t0 = time.perf_counter()
+    outcome = run(config, out, resume, progress, stop_after, mesh)
+    if not outcome["finished"]:
+        return {"interrupted": True, "records": len(outcome["records"])}
+    results = report.summarize(config, outcome["records"], outcome["timings"])
+    results["seconds"]["wall_s_this_session"] = round(time.perf_counter() - t0, 3)
+    results["devices"] = 1 if mesh is None else mesh.size
+    if out is not None:
+        report.write(out, results, outcome["records"])
+        store.write_json(out / "runs.json", outcome["records"])
+        store.write_json(out / store.RESULTS, results)  # last: its presence marks the run finished
+        store.index_results([
+            {"run_dir": str(out.resolve()), "kind": "bench", "model": r["model"], "pattern": r["pattern"],
+             "strategy": r["sampler"], "seed": r["seed"], "budget": r["budget"],
+             "passed": int(r["evaluations_to_success"] is not None), "loss": r["loss"],
+             "evaluations": r["evaluations_to_success"] or r["budget"], "seconds": r["seconds"],
+             "population": r["population"], "step_size": r["step_size"]}
+            for r in outcome["records"]])
+        if (out / store.CHECKPOINT).exists():
+            (out / store.CHECKPOINT).unlink()
+    return results

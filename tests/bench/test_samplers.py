@@ -1,0 +1,72 @@
+"""`jaxplaus bench samplers`: runs, resume, statistics and outputs on a tiny benchmark."""
+
+import json
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxplaus import search
+from jaxplaus.bench import BenchConfig, bench, competitors
+from jaxplaus.bench.samplers import TunedStrategy, run
+from jaxplaus.cli import main
+from jaxplaus.errors import UsageError
+from jaxplaus.store import query_results, read_json
+
+TINY = dict(models=["izhikevich"], patterns=["tonic_spiking", "spike_latency"], strategies=["cma_es", "random_search"],
+            seeds=3, budgets=[24, 96], seed=2)
+
+
+def test_competitors_sweep_hyperparameters_only_where_they_exist():
+    config = BenchConfig(**{**TINY, "populations": [8, 12], "step_sizes": [0.1, 0.3]})
+    names = [s.name for s in competitors(config)]
+    assert names == ["cma_es(pop=8, step=0.1)", "cma_es(pop=8, step=0.3)", "cma_es(pop=12, step=0.1)",
+                     "cma_es(pop=12, step=0.3)", "random_search(pop=8)", "random_search(pop=12)"]
+    _, params = TunedStrategy(search.get("cma_es"), 0.1).build(8, 5)
+    assert float(params.std_init) == pytest.approx(0.1)
+
+
+def test_bench_resumed_equals_uninterrupted_and_is_stored(tmp_path):
+    whole = run(BenchConfig(**TINY), progress=False)
+    assert whole["finished"] and len(whole["records"]) == 2 * 3 * 2
+    out = tmp_path / "bench"
+    first = bench(BenchConfig(**TINY), out=out, progress=False, stop_after=3)
+    assert first["interrupted"] and (out / "checkpoint.pkl").exists()
+    results = bench(BenchConfig(**TINY), out=out, resume=True, progress=False)
+    drop = lambda records: [{k: v for k, v in r.items() if k != "seconds"} for r in records]  # noqa: E731
+    assert drop(read_json(out / "runs.json")) == drop(whole["records"])
+    for name in ("index.html", "success_vs_budget.png", "ert.png", "ranks.png", "ranking.md", "results.json"):
+        assert (out / name).exists(), name
+    assert not (out / "checkpoint.pkl").exists()
+    # statistics agree with the runs they summarize
+    for row in results["ranking"]:
+        runs = [r for r in whole["records"] if r["sampler"] == row["sampler"]]
+        evals = [r["evaluations_to_success"] for r in runs]
+        assert row["runs"] == 6 and row["success_rate"] == pytest.approx(np.mean([e is not None for e in evals]))
+        for b in TINY["budgets"]:
+            assert row["success_rate_at"][str(b)] == pytest.approx(np.mean([e is not None and e <= b for e in evals]))
+        # evaluations-to-success are whole generations of a run
+        pop = runs[0]["population"]
+        assert all(e % pop == 0 and 0 < e <= 96 for e in evals if e is not None)
+    # izhikevich reaches tonic spiking easily: someone must succeed
+    assert any(r["evaluations_to_success"] for r in whole["records"] if r["pattern"] == "tonic_spiking")
+    rows = [r for r in query_results(kind="bench") if r["run_dir"] == str(out.resolve())]
+    assert len(rows) == 12 and {r["strategy"] for r in rows} == {"cma_es", "random_search"}
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(budgets=[96, 24]), "increasing"),
+    (dict(strategies=["nope"]), "unknown strategy"),
+    (dict(populations=[2]), "at least 4"),
+    (dict(optuna=["nope"]), "Optuna sampler"),
+])
+def test_bad_configurations(change, message):
+    with pytest.raises(UsageError, match=message):
+        BenchConfig(**{**TINY, **change}).check()
+
+
+def test_cli_bad_arguments_exit_2(tmp_path, capsys):
+    assert main(["bench", "samplers", "--budgets", "0", "--out", str(tmp_path / "x")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+    assert main(["bench", "nope"]) == 2
