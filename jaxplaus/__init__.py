@@ -2,11 +2,11 @@
 
     model, params = jaxplaus.make("adex")
     pattern = jaxplaus.patterns.get("tonic_spiking")
-    results = jaxplaus.assess(jaxplaus.AssessConfig(model="adex"), out=Path("run"))
+    results = jaxplaus.assess.assess(jaxplaus.AssessConfig(model="adex"), out=Path("run"))
 """
 
-from jaxplaus import models, patterns, search, simulate, stimuli
-from jaxplaus.assess import AssessConfig, assess
+from jaxplaus import assess, models, patterns, search, simulate, stimuli
+from jaxplaus.assess import AssessConfig
 from jaxplaus.errors import UsageError
 from jaxplaus.evaluate import Evaluator
 from jaxplaus.models import make

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -98,7 +99,32 @@ def _progress(total, initial, enabled):
                 disable=not enabled, leave=False)
 
 
-def run_search(config: AssessConfig, p: Plan, out=None, resume=False, progress=True, stop_after=None):
+def _validation_candidates(p: Plan, z, seed: int):
+    """Each optimum [patterns, dim] followed by its ROBUSTNESS_SAMPLES perturbations."""
+    ev = p.evaluator
+    noise = jax.random.uniform(jax.random.PRNGKey(seed + 1), (len(ev.patterns), ROBUSTNESS_SAMPLES, ev.dim),
+                               minval=-ROBUSTNESS_WIDTH, maxval=ROBUSTNESS_WIDTH)
+    noise = jnp.concatenate([jnp.zeros((len(ev.patterns), 1, ev.dim)), noise], axis=1)
+    return jnp.clip(jnp.asarray(z, jnp.float32)[:, None, :] + noise, 0.0, 1.0)
+
+
+def _compile_validation(p: Plan):
+    """Start compiling the validation program in a thread (XLA compiles one program per core,
+    so it overlaps with the search loop's compilation); returns a function giving the result."""
+    shape = jax.ShapeDtypeStruct((len(p.evaluator.patterns), 1 + ROBUSTNESS_SAMPLES, p.evaluator.dim), jnp.float32)
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(fn=jax.jit(p.evaluator.per_step).lower(shape).compile()))
+    thread.start()
+
+    def result():
+        thread.join()
+        return box["fn"]
+
+    return result
+
+
+def run_search(config: AssessConfig, p: Plan, out=None, resume=False, progress=True, stop_after=None,
+               compile_also=None):
     """Run (or continue) the search; returns (final LoopState, history [generations, runs], timings).
 
     With `out`, the loop state is checkpointed after every chunk; `stop_after` (chunks) ends
@@ -112,6 +138,8 @@ def run_search(config: AssessConfig, p: Plan, out=None, resume=False, progress=T
         history, done, timings = saved["history"], saved["chunks_done"], saved["timings"]
     t0 = time.perf_counter()
     step = p.search.compile_chunk(state, CHUNK)
+    if compile_also is not None:
+        compile_also()  # wait for programs compiling alongside
     timings["compile_s"] += time.perf_counter() - t0
     with _progress(p.generations, done * CHUNK, progress) as bar:
         for chunk in range(done, p.chunks):
@@ -144,16 +172,12 @@ def _best_per_pattern(p: Plan, state):
     return z, loss[np.arange(n_pat), best], passed.any(axis=1), first
 
 
-def validate(p: Plan, z: np.ndarray, seed: int):
+def validate(p: Plan, z: np.ndarray, seed: int, compiled=None):
     """Re-simulate each optimum z [patterns, dim] at dt and half dt, and small perturbations of it.
 
     Returns (passes at dt, passes at dt/2, fraction of perturbations passing at both)."""
-    ev = p.evaluator
-    noise = jax.random.uniform(jax.random.PRNGKey(seed + 1), (len(ev.patterns), ROBUSTNESS_SAMPLES, ev.dim),
-                               minval=-ROBUSTNESS_WIDTH, maxval=ROBUSTNESS_WIDTH)
-    noise = jnp.concatenate([jnp.zeros((len(ev.patterns), 1, ev.dim)), noise], axis=1)
-    candidates = jnp.clip(jnp.asarray(z, jnp.float32)[:, None, :] + noise, 0.0, 1.0)
-    _, passed = jax.jit(ev.per_step)(candidates)  # [steps, patterns, 1 + samples]
+    per_step = compiled or jax.jit(p.evaluator.per_step)
+    _, passed = per_step(_validation_candidates(p, z, seed))  # [steps, patterns, 1 + samples]
     passed = np.asarray(passed)
     return passed[0, :, 0], passed[-1, :, 0], passed[:, :, 1:].all(axis=0).mean(axis=1)
 
@@ -164,12 +188,13 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
     p = plan(config)
     if out is not None:
         store.open_run_dir(out, asdict(config), resume)
-    state, history, timings = run_search(config, p, out, resume, progress, stop_after)
+    validation = _compile_validation(p)
+    state, history, timings = run_search(config, p, out, resume, progress, stop_after, compile_also=validation)
     if stop_after is not None and len(history) < p.generations:
         return {"interrupted": True, "generations_done": len(history)}
     t0 = time.perf_counter()
     z, loss, _, first_gen = _best_per_pattern(p, state)
-    passed_dt, passed_half, robustness = validate(p, z, config.seed)
+    passed_dt, passed_half, robustness = validate(p, z, config.seed, validation())
     timings["validation_s"] = time.perf_counter() - t0
     results = _results(config, p, z, loss, passed_dt, first_gen, passed_half, robustness, timings)
     if out is not None:
