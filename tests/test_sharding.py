@@ -3,7 +3,6 @@
 Each configuration runs in its own interpreter: the device count is fixed by XLA_FLAGS before
 jax is first imported."""
 
-import json
 import os
 import subprocess
 import sys

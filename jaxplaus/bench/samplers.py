@@ -168,10 +168,6 @@ class Unit:
     chunks: int
     seeds: int
 
-    @property
-    def budget(self) -> int:
-        return self.chunks * CHUNK * self.search.population
-
 
 def evosax_unit(config: BenchConfig, model_name: str, sampler: Sampler, mesh=None) -> Unit:
     base = Evaluator(models.get(model_name), patterns.select(config.patterns), dt=config.dt_ms, bounds=config.bounds)

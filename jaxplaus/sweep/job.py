@@ -111,7 +111,6 @@ def plan(config: SweepConfig, mesh=None) -> SweepPlan:
     model = family_model(config.model, config.model_options)
     variants = make_variants(config, model)
     base = Evaluator(model, patterns.select(config.patterns), dt=config.dt_ms, bounds=config.bounds)
-    n_model = base.n_model
     pinned = variants.pinned
     padded = sharding.padded_count(len(variants), mesh)
     pinned = np.concatenate([pinned, np.repeat(pinned[:1], padded - len(variants), axis=0)])  # dummies
@@ -123,7 +122,6 @@ def plan(config: SweepConfig, mesh=None) -> SweepPlan:
     population = config.population or default_population(base.dim)
     runner = search.Search(evaluator, search.get(config.strategy), population, config.restarts)
     per_chunk = CHUNK * population * config.restarts
-    assert n_model == unit.shape[1]
     return SweepPlan(variants, evaluator, runner, max(1, config.budget // per_chunk), mesh)
 
 

@@ -1,8 +1,6 @@
 """`jaxplaus bench samplers`: runs, resume, statistics and outputs on a tiny benchmark."""
 
-import json
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
