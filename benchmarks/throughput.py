@@ -58,32 +58,12 @@ def timed(fn, repeats: int, max_seconds: float):
     return first, statistics.median(times), len(times), out
 
 
-def step_sizes(ev: Evaluator):
-    """(dt, block_len) of each simulation of a candidate: dt, and dt/2 with `half_step`."""
-    return [(ev.dt, ev.block_len)] + ([(ev.dt / 2, 2 * ev.block_len)] if ev.half_step else [])
-
-
-def decoded(ev: Evaluator, z, group):
-    """Stacked (params, gains) of a duration group, as `Evaluator.per_step` decodes them."""
-    pairs = [ev.decode(z[i], i) for i in group]
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *[d[0] for d in pairs]), jnp.stack([d[1] for d in pairs])
-
-
-def protocol_inputs(ev: Evaluator, group, dt: float, block_len: int):
-    """What `Evaluator._responses` feeds the simulation for one group and step size."""
-    pats = [ev.patterns[i] for i in group]
-    waves = stimuli.stack([stimuli.waveform(p.protocol.pieces) for p in pats])
-    t_end = jnp.array([p.protocol.duration_ms for p in pats], jnp.float32)
-    steps = max(simulate.n_steps(p.protocol.duration_ms, dt) for p in pats)
-    return waves, t_end, simulate.n_blocks(steps, block_len)
-
-
 def simulated_steps(ev: Evaluator) -> int:
     """Steps simulated per candidate over all patterns and step sizes, padding included."""
     total = 0
     for group in ev.groups:
-        for dt, block_len in step_sizes(ev):
-            total += len(group) * protocol_inputs(ev, group, dt, block_len)[2] * block_len
+        for dt, block_len in ev.steps:
+            total += len(group) * ev.group_inputs(group, dt, block_len)[2] * block_len
     return total
 
 
@@ -95,50 +75,26 @@ def protocol_steps(ev: Evaluator) -> int:
 @partial(jax.jit, static_argnums=0)
 def jax_records(ev: Evaluator, z):
     """The JAX simulation alone: per duration group, one Recording per step size."""
-    out = []
-    for group in ev.groups:
-        params, gains = decoded(ev, z, group)
-        runs = []
-        for dt, block_len in step_sizes(ev):
-            waves, t_end, blocks = protocol_inputs(ev, group, dt, block_len)
-            runs.append(jax.vmap(lambda p, w, g, te: simulate.record_batch.__wrapped__(
-                ev.model, p, w, g, jnp.float32(dt), te, blocks, block_len))(params, waves, gains, t_end))
-        out.append(tuple(runs))
-    return tuple(out)
+    return ev.records(z)
 
 
 @partial(jax.jit, static_argnums=0)
 def score(ev: Evaluator, z, records):
-    """Features + objectives of the Recordings, as `Evaluator.per_step` scores its responses
-    (losses add up over the step sizes; a pass needs all of them)."""
-    steps = step_sizes(ev)
-    losses, passed = [None] * len(ev.patterns), [None] * len(ev.patterns)
-    for group, recs in zip(ev.groups, records):
-        params, gains = decoded(ev, z, group)
-        runs = [jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
-                for rec, (dt, block_len) in zip(recs, steps)]
-        blocks = min(r.v.shape[-1] for r in runs)
-        resp = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
-                            *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs])
-        for k, i in enumerate(group):
-            one = jax.tree.map(lambda x: x[k], resp)
-            threshold = jax.vmap(ev.model.threshold)(jax.tree.map(lambda x: x[k], params))
-            threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(steps))
-            loss, ok = jax.vmap(ev.patterns[i].score)(one, jnp.tile(gains[k], (len(steps), 1)), threshold)
-            losses[i] = loss.reshape(len(steps), -1).sum(axis=0)
-            passed[i] = ok.reshape(len(steps), -1).all(axis=0)
-    return jnp.stack(losses), jnp.stack(passed)
+    """Features + objectives of the Recordings, as the Evaluator scores them (losses add up over
+    the step sizes; a pass needs all of them)."""
+    loss, passed = ev.score_records(z, records)
+    return loss.sum(axis=0), passed.all(axis=0)
 
 
 def torch_records(ev: Evaluator, z, dev):
     """The torch simulation, same structure as `jax_records` (Recordings with numpy fields)."""
     out = []
     for group in ev.groups:
-        params, gains = decoded(ev, z, group)
+        params, gains = ev.decoded_group(z, group)
         params_t, gains_t = T.to_torch(params, dev), T.to_torch(gains, dev)
         runs = []
-        for dt, block_len in step_sizes(ev):
-            waves, t_end, blocks = protocol_inputs(ev, group, dt, block_len)
+        for dt, block_len in ev.steps:
+            waves, t_end, blocks = ev.group_inputs(group, dt, block_len)
             wave = T.TorchWaveform(waves, gains.shape[-1], dev)
             rec = T.record(ev.model, params_t, wave, gains_t, float(dt), T.to_torch(t_end, dev), blocks, block_len)
             runs.append(simulate.Recording(**rec))

@@ -92,19 +92,39 @@ class Evaluator:
         z[self.n_model : self.n_model + len(space)] = space.to_unit(gains)
         return z
 
-    def _responses(self, params, gains, group: tuple[int, ...], dt: float, block_len: int):
-        """Simulate decoded candidates [len(group), pop] under the group's protocols at step dt."""
+    @property
+    def steps(self) -> list[tuple[float, int]]:
+        """(dt, block_len) of each simulation of a candidate: dt, and dt/2 with `half_step`."""
+        return [(self.dt, self.block_len)] + ([(self.dt / 2, 2 * self.block_len)] if self.half_step else [])
+
+    def decoded_group(self, z, group: tuple[int, ...]):
+        """Stacked (params, gains) [len(group), pop] of a duration group's candidates."""
+        decoded = [self.decode(z[i], i) for i in group]
+        params = jax.tree.map(lambda *xs: jnp.stack(xs), *[d[0] for d in decoded])
+        return params, jnp.stack([d[1] for d in decoded])
+
+    def group_inputs(self, group: tuple[int, ...], dt: float, block_len: int):
+        """The group's stacked waveforms, protocol ends and the number of blocks to simulate."""
         pats = [self.patterns[i] for i in group]
         waves = stimuli.stack([stimuli.waveform(p.protocol.pieces) for p in pats])
         t_end = jnp.array([p.protocol.duration_ms for p in pats], jnp.float32)
         steps = max(simulate.n_steps(p.protocol.duration_ms, dt) for p in pats)
-        blocks = simulate.n_blocks(steps, block_len)
-        record = jax.vmap(  # over patterns; record_batch maps over the population
-            lambda p, w, g, te: simulate.record_batch.__wrapped__(
-                self.model, p, w, g, jnp.float32(dt), te, blocks, block_len),
-        )
-        rec = record(params, waves, gains, t_end)
-        return jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
+        return waves, t_end, simulate.n_blocks(steps, block_len)
+
+    def records(self, z):
+        """Simulation only: for each duration group, one Recording [len(group), pop, blocks] per step size."""
+        out = []
+        for group in self.groups:
+            params, gains = self.decoded_group(z, group)
+            recs = []
+            for dt, block_len in self.steps:
+                waves, t_end, blocks = self.group_inputs(group, dt, block_len)
+                record = jax.vmap(  # over patterns; record_batch maps over the population
+                    lambda p, w, g, te: simulate.record_batch.__wrapped__(
+                        self.model, p, w, g, jnp.float32(dt), te, blocks, block_len))
+                recs.append(record(params, waves, gains, t_end))
+            out.append(recs)
+        return out
 
     def __call__(self, z):
         """z [patterns, pop, dim] -> (loss [patterns, pop], passed [patterns, pop]); with
@@ -114,26 +134,27 @@ class Evaluator:
 
     def per_step(self, z):
         """z [patterns, pop, dim] -> (loss, passed) [steps, patterns, pop], steps = (dt[, dt/2])."""
+        # keep the simulation and the scoring separate programs: fusing the scoring into the
+        # simulation's output made the whole evaluation several times slower on CPU
+        return self.score_records(z, jax.lax.optimization_barrier(self.records(z)))
+
+    def score_records(self, z, records):
+        """Features + objectives of `records(z)` (simulated by this or any other engine)."""
         losses, passed = [None] * len(self.patterns), [None] * len(self.patterns)
-        steps = [(self.dt, self.block_len)] + ([(self.dt / 2, 2 * self.block_len)] if self.half_step else [])
-        for group in self.groups:
-            decoded = [self.decode(z[i], i) for i in group]
-            params = jax.tree.map(lambda *xs: jnp.stack(xs), *[d[0] for d in decoded])
-            gains = jnp.stack([d[1] for d in decoded])
-            runs = [self._responses(params, gains, group, dt, block_len) for dt, block_len in steps]
-            # keep the simulation and the scoring separate programs: fusing the scoring into the
-            # simulation's output made the whole evaluation several times slower on CPU
-            runs = jax.lax.optimization_barrier(runs)
+        for group, recs in zip(self.groups, records):
+            params, gains = self.decoded_group(z, group)
+            runs = [jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
+                    for rec, (dt, block_len) in zip(recs, self.steps)]
             blocks = min(r.v.shape[-1] for r in runs)  # equal up to rounding of the last block
             resp = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
                                 *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs])
             for k, i in enumerate(group):
                 one = jax.tree.map(lambda x: x[k], resp)
                 threshold = jax.vmap(self.model.threshold)(jax.tree.map(lambda x: x[k], params))
-                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(steps))
-                loss, ok = jax.vmap(self.patterns[i].score)(one, jnp.tile(gains[k], (len(steps), 1)), threshold)
-                losses[i] = loss.reshape(len(steps), -1)
-                passed[i] = ok.reshape(len(steps), -1)
+                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(self.steps))
+                loss, ok = jax.vmap(self.patterns[i].score)(one, jnp.tile(gains[k], (len(self.steps), 1)), threshold)
+                losses[i] = loss.reshape(len(self.steps), -1)
+                passed[i] = ok.reshape(len(self.steps), -1)
         return jnp.stack(losses, axis=1), jnp.stack(passed, axis=1)
 
     @cached_property
