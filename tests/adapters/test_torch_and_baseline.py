@@ -118,11 +118,16 @@ def _cli(*args, env=None, code=None):
     ["baseline", "optuna", "--model", "izhikevich", "--pattern", "nosuch", "--sampler", "random", "--trials", "3"],
     ["baseline", "optuna", "--model", "n2d2", "--pattern", "tonic_spiking", "--sampler", "random", "--trials", "3", "--out", "/tmp/never-written-n2d2"],
 ])
-def test_bad_arguments_fail_in_one_line(args):
-    result = _cli(*args)
-    assert result.returncode == 2, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    assert result.stdout == ""
+def test_bad_arguments_fail_in_one_line(args, capsys):
+    # in-process (a fresh interpreter per case spends ~15 s importing jax and torch);
+    # test_missing_norse_gives_the_install_line and tests/test_cli.py run real processes
+    from jaxplaus.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert out == ""
 
 
 def test_missing_norse_gives_the_install_line(tmp_path):
