@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from jaxplaus.errors import UsageError
 from jaxplaus.patterns import catalog
 from jaxplaus.patterns.base import BLOWUP_LOSS, Pattern
@@ -30,10 +32,15 @@ _INFO = {  # letter, title, meaning (Izhikevich 2004, Fig. 1 legend)
     "inhibition_induced_bursting": ("T", "inhibition-induced bursting", "bursts during hyperpolarizing input only"),
 }
 
+SHAPING = {
+    "resonator": partial(catalog.pair_shaping, responds_to_longer=True),
+    "integrator": partial(catalog.pair_shaping, responds_to_longer=False),
+}
+
 REGISTRY: dict[str, Pattern] = {
     name: Pattern(
         name, *_INFO[name], protocol=PROTOCOLS[name], measure=catalog.ALL[name],
-        needs_spikes=name != "subthreshold_oscillations",
+        needs_spikes=name != "subthreshold_oscillations", shaping=SHAPING.get(name),
     )
     for name in _INFO
 }

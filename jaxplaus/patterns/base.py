@@ -27,6 +27,9 @@ class Pattern:
     protocol: Protocol
     measure: Callable  # (response, gains, marks, v_threshold) -> list[Criterion]
     needs_spikes: bool = True  # silence is far from the pattern (adds a drive-to-threshold term)
+    # objective-only term (response, gains, marks, v_threshold) -> loss >= 0, zero whenever the
+    # criteria can be met: it grades responses the criteria cannot tell apart
+    shaping: Callable | None = None
 
     @property
     def input_class(self) -> str:
@@ -64,4 +67,6 @@ class Pattern:
             v_rest = F.resting_voltage(response, first_input)
             drive = F.drive(response, v_rest, v_threshold, -1.0, marks.end + 1.0)
             loss = loss + jnp.where(response.n_spikes == 0, 0.5 * (1.0 - drive), 0.0)
+        if self.shaping is not None:
+            loss = loss + self.shaping(response, gains, marks, v_threshold)
         return jnp.where(response.finite & jnp.isfinite(loss), loss, BLOWUP_LOSS), passed

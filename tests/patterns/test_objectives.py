@@ -58,3 +58,31 @@ def test_loss_zero_exactly_when_figure1_case_passes(name):
     model, params, gains, response = reference.run_case(pattern)
     loss, passed = score(pattern, response, gains)
     assert passed and loss == 0.0
+
+
+RESONATOR = patterns.get("resonator")
+FIGURE1_RESONATOR = {"a": 0.1, "b": 0.26, "c": -60.0, "d": -1.0, "v0": -62.0}
+
+
+def test_a_slowly_depolarising_neuron_is_not_a_resonator():
+    # an optimum the search once found: u barely moves (a ~ 0), so v creeps up from -83 mV and
+    # the late pulse pair fires because it comes late, not because of its interval
+    drifting = {"a": -0.0135, "b": -0.0196, "c": -61.8, "d": 7.86, "v0": -69.66}
+    r = izh_response(drifting, RESONATOR, [1.655])
+    assert int(r.n_spikes) >= 1  # it does fire after the resonant pair ...
+    assert not score(RESONATOR, r, [1.655])[1]  # ... but was not at rest between the trials
+
+
+def test_pair_shaping_grades_subthreshold_responses_and_vanishes_on_a_pass():
+    assert score(RESONATOR, izh_response(FIGURE1_RESONATOR, RESONATOR, [0.65]), [0.65]) == (0.0, True)
+    weak = score(RESONATOR, izh_response(FIGURE1_RESONATOR, RESONATOR, [0.1]), [0.1])
+    weaker = score(RESONATOR, izh_response(FIGURE1_RESONATOR, RESONATOR, [0.02]), [0.02])
+    assert not weak[1] and not weaker[1]
+    assert weak[0] < weaker[0]  # a silent response that comes nearer to threshold is progress
+
+    def shaping(amplitude):
+        r = izh_response(FIGURE1_RESONATOR, RESONATOR, [amplitude])
+        return float(RESONATOR.shaping(r, np.float32([amplitude]), RESONATOR.protocol.marks, jnp.float32(30.0)))
+
+    assert shaping(0.65) == 0.0
+    assert 0.0 < shaping(0.1) < shaping(0.02)
