@@ -41,22 +41,24 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     state0 = model.initial_state(params)
     inf = jnp.float32(jnp.inf)
 
-    def step(state, k):
+    def step(carry, k):
+        state, count, first, last, _, v_max = carry
         t = k.astype(jnp.float32) * dt
-        state, spiked, v = model.step(params, state, stimuli.current(wave, gains, t, dt), dt)
-        return state, (spiked & (t <= t_end + 1e-3 * dt), v)
+        # materialise the step once: otherwise XLA:CPU recomputes it inside each recorded output's fusion
+        state, spiked, v = jax.lax.optimization_barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
+        spiked = spiked & (t <= t_end + 1e-3 * dt)
+        count = count + spiked.astype(jnp.int32)
+        first = jnp.where(spiked & (first == inf), t, first)
+        last = jnp.where(spiked, t, last)
+        return (state, count, first, last, v, jnp.maximum(v_max, v)), None
 
     def block(state, b):
-        # the steps only emit (spiked, v); summarising a whole block at once is cheaper than
-        # updating five running summaries in every step's carry
         ks = b * block_len + jnp.arange(block_len)
-        state, (spiked, v) = jax.lax.scan(step, state, ks)
-        t = ks.astype(jnp.float32) * dt
-        count = spiked.sum(dtype=jnp.int32)
-        first = jnp.min(jnp.where(spiked, t, inf))
-        last = jnp.where(count > 0, jnp.max(jnp.where(spiked, t, -inf)), inf)
+        (state, count, first, last, v, v_max), _ = jax.lax.scan(
+            step, (state, jnp.int32(0), inf, inf, -inf, -inf), ks
+        )
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
-        return state, (count, first, last, v[-1], v.max(), finite)
+        return state, (count, first, last, v, v_max, finite)
 
     _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, state0, jnp.arange(blocks))
     return Recording(count, first, last, v, v_max, jnp.all(finite))
