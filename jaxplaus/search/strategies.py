@@ -8,7 +8,7 @@ networks (learning rates of the gradient-based ES) are set for this scale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import jax
@@ -28,7 +28,6 @@ class Strategy:
     population_based: bool = False
     doc: str = ""
     default_population: int = 16
-    supports_ipop: bool = field(default=False)
 
     def build(self, population_size: int, dim: int):
         algo = self.factory(population_size, jnp.zeros(dim), dim)
@@ -45,8 +44,8 @@ def _uniform_sampler(dim):
 REGISTRY = {
     s.name: s
     for s in (
-        Strategy("cma_es", lambda n, x, d: ea.CMA_ES(n, x), doc="covariance matrix adaptation ES (Hansen)", supports_ipop=True),
-        Strategy("sep_cma_es", lambda n, x, d: ea.Sep_CMA_ES(n, x), doc="CMA-ES with a diagonal covariance", supports_ipop=True),
+        Strategy("cma_es", lambda n, x, d: ea.CMA_ES(n, x), doc="covariance matrix adaptation ES (Hansen)"),
+        Strategy("sep_cma_es", lambda n, x, d: ea.Sep_CMA_ES(n, x), doc="CMA-ES with a diagonal covariance"),
         Strategy("random_search", lambda n, x, d: ea.RandomSearch(n, x, _uniform_sampler(d)), doc="uniform sampling of the bounds (Optuna's RandomSampler)"),
         Strategy("snes", lambda n, x, d: ea.SNES(n, x), doc="separable natural ES"),
         Strategy("xnes", lambda n, x, d: ea.xNES(n, x), doc="exponential natural ES"),
