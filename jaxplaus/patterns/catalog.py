@@ -28,6 +28,7 @@ SETTLED = 0.1  # over the last fifth of a silence, v moves < 10% of (threshold -
 # (figure1.m's cases: 0.1% and 3%); a slowly depolarising neuron is otherwise more excitable at
 # the second pair for no reason of its interval
 BETWEEN_TRIALS = 0.05
+TURNING_POINTS_DELAY_MS = 2.0  # skip the end of the pulse / spike before counting turning points
 
 
 def _settled(r, v_th, t_rest, end):
@@ -257,8 +258,9 @@ def subthreshold_oscillations(r, gains, m, v_th):
 
 
 def _turning_points_after(r, t0, end):
+    # from 2 ms after t0, whatever the sampling (1-ms blocks in the search, every step in replays);
     # t0 may be traced (a spike time): shift the window by masking instead of slicing
-    shifted = r._replace(t=jnp.where(r.t > t0 + 2.0 * (r.t[1] - r.t[0]), r.t, -jnp.inf))
+    shifted = r._replace(t=jnp.where(r.t > t0 + TURNING_POINTS_DELAY_MS, r.t, -jnp.inf))
     return F.oscillation_crossings(shifted, -1.0, end + 1e-3)
 
 
