@@ -129,18 +129,32 @@ def drift(resp: Response, t0, t1):
 
 
 def oscillation_crossings(resp: Response, t0, t1, rel_amplitude=0.02):
-    """Turning points of v inside (t0, t1) whose swing exceeds rel_amplitude of the largest swing.
+    """Turning points of v inside (t0, t1) whose swing (the change of v since the previous
+    turning point) exceeds rel_amplitude of v's largest excursion from its final value there.
 
-    Counts local extrema of the sampled voltage after removing its final value; a damped
-    oscillation has several, an exponential relaxation has none.
+    A damped oscillation has several, an exponential relaxation has none. Counting swings
+    rather than sign changes of successive differences makes the count independent of the
+    sampling: at full resolution an extremum often spans two equal float32 samples, and tiny
+    rounding wiggles are not turning points.
     """
     inside = (resp.t > t0) & (resp.t < t1)
     v = resp.v
-    dv = v[1:] - v[:-1]
-    both = inside[1:] & inside[:-1]
-    turning = both[1:] & both[:-1] & (jnp.sign(dv[1:]) * jnp.sign(dv[:-1]) < 0)
-    v_end = jnp.max(jnp.where(inside, jnp.arange(v.shape[-1]), -1))
-    baseline = v[jnp.maximum(v_end, 0)]
-    deviation = jnp.abs(v[1:-1] - baseline)
-    largest = jnp.max(jnp.where(inside[1:-1], deviation, 0.0))
-    return jnp.sum(turning & (deviation > rel_amplitude * largest) & (largest > 0))
+    v_end = v[jnp.maximum(jnp.max(jnp.where(inside, jnp.arange(v.shape[-1]), -1)), 0)]
+    largest = jnp.max(jnp.where(inside, jnp.abs(v - v_end), 0.0))
+    h = rel_amplitude * largest
+
+    def step(carry, sample):
+        started, direction, extreme, count = carry  # direction: +1 rising, -1 falling, 0 not yet
+        vi, ok = sample
+        extreme = jnp.where(started, extreme, vi)  # the window's first sample starts the count
+        up, down = vi > extreme + h, vi < extreme - h
+        turned = ((direction == 1) & down) | ((direction == -1) & up)
+        new_direction = jnp.where(direction == 0, jnp.where(up, 1, jnp.where(down, -1, 0)),
+                                  jnp.where(turned, -direction, direction))
+        further = ((new_direction == 1) & (vi > extreme)) | ((new_direction == -1) & (vi < extreme))
+        new = (jnp.bool_(True), new_direction, jnp.where(turned | further, vi, extreme), count + turned)
+        return jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, carry), None
+
+    carry = (jnp.bool_(False), jnp.int32(0), jnp.float32(0.0), jnp.int32(0))
+    (_, _, _, count), _ = jax.lax.scan(step, carry, (v, inside))
+    return jnp.where(largest > 0, count, 0)

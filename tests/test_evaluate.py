@@ -49,3 +49,21 @@ def test_encode_decode_roundtrip(evaluator):
     for name, value in evaluator.model_space.defaults().items():
         assert float(params[name]) == pytest.approx(value, rel=1e-4, abs=1e-4)
     assert float(gains[0]) == pytest.approx(14.0, rel=1e-4)
+
+
+def test_criteria_ignore_the_padding_after_a_protocol():
+    # an AdEx optimum the search once found for the depolarizing after-potential (50 ms protocol,
+    # simulated in a batch padded to 100 ms): its only "hump" came after the protocol had ended
+    adex = models.get("adex")
+    dap = patterns.get("depolarizing_after_potential")
+    params = {"C": 1000.0, "gL": 4.5054, "EL": -57.7609, "VT": -65.0, "DeltaT": 2.4578, "a": 47.4508,
+              "tauw": 78.4207, "b": 0.0, "Vr": -67.7868, "Vpeak": 15.4366}
+    gains = {"amplitude": 2631.966}
+    padded = Evaluator(adex, (dap, patterns.get("tonic_spiking")))  # one duration group: 50 and 100 ms
+    assert padded.groups == ((0, 1),)
+    z = padded.encode_defaults(0, params, gains)[None, None, :].repeat(2, axis=0)
+    _, passed = padded(jnp.asarray(z, jnp.float32))
+    alone = simulate.single(adex, params, dap.protocol.pieces, [gains["amplitude"]], 0.25, dap.protocol.duration_ms)
+    threshold = adex.threshold({k: jnp.float32(v) for k, v in params.items()})
+    assert not bool(passed[0, 0])
+    assert not bool(dap.validate(alone, jnp.float32([gains["amplitude"]]), threshold))

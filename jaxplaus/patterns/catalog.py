@@ -346,7 +346,8 @@ def depolarizing_after_potential(r, gains, m, v_th):
     t = r.spike_times
     spike = F.first_after(t, on)
     v_rest = F.resting_voltage(r, on)
-    after = r.t > jnp.maximum(spike, off)  # the input no longer drives it
+    # the input no longer drives it, and the protocol has not ended (batches pad runs beyond it)
+    after = (r.t > jnp.maximum(spike, off)) & (r.t <= m.end)
     # after the reset, v turns upward again and peaks above rest: a depolarizing hump, not the
     # recovery from an after-hyperpolarization
     dv = jnp.diff(r.v)
