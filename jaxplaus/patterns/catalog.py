@@ -361,6 +361,9 @@ def depolarizing_after_potential(r, gains, m, v_th):
         C.fraction_at_most("delay after the pulse / pulse width", (spike - off) / (off - on), 1.0),
         C.fraction_at_least("after-potential peak above rest / (threshold - rest)",
                             jnp.where(jnp.any(rising), (hump - v_rest) / scale, 0.0), 0.05),
+        # a hump, not a slow drift still rising when the protocol ends: it decays back towards rest
+        C.fraction_at_least("after-potential decay by the end / its height above rest",
+                            (hump - F.voltage_at(r, m.end)) / (hump - v_rest), 0.5),
         C.count_at_most("turning points after the spike", _turning_points_after(r, spike, m.end), 2),
     ]
 

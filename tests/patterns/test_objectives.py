@@ -86,3 +86,13 @@ def test_pair_shaping_grades_subthreshold_responses_and_vanishes_on_a_pass():
 
     assert shaping(0.65) == 0.0
     assert 0.0 < shaping(0.1) < shaping(0.02)
+
+
+def test_a_drift_still_rising_at_the_end_is_not_an_after_potential():
+    # an optimum the search once found: after the spike v creeps up for the rest of the protocol
+    # (-79 mV to -64 mV at 50 ms), so its "hump" is the last sample, not a decaying after-potential
+    dap = patterns.get("depolarizing_after_potential")
+    drifting = {"a": -0.0324, "b": 0.0921, "c": -60.7418, "d": -4.5768, "v0": -59.6572}
+    r = izh_response(drifting, dap, [48.518])
+    assert int(r.n_spikes) == 1
+    assert not score(dap, r, [48.518])[1]
