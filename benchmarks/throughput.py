@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _torch_models as T  # noqa: E402
 
-from jaxplaus import features, models, patterns, simulate, stimuli  # noqa: E402
+from jaxplaus import models, patterns, simulate  # noqa: E402
 from jaxplaus.evaluate import Evaluator  # noqa: E402
 
 MODELS = ("izhikevich", "adex", "lif", "n2d2")

@@ -271,12 +271,21 @@ def _pairs(m: Marks):
     return (a2 - a1, a2, b1), (b2 - b1, b2, m.end)  # (interval, second pulse, window end)
 
 
-def _pair_response(r, gains, m, v_th, responds_to_longer: bool):
+def _fire_and_quiet(m: Marks, responds_to_longer: bool):
+    """(the pair that should excite, the other), each (interval, second pulse, window end); None
+    without two pulse pairs of different intervals."""
     pairs = _pairs(m)
     if pairs is None or pairs[0][0] == pairs[1][0]:
-        return [C.not_applicable("no two pulse pairs of different intervals")]
+        return None
     short, long_ = sorted(pairs)
-    fire, quiet = (long_, short) if responds_to_longer else (short, long_)
+    return (long_, short) if responds_to_longer else (short, long_)
+
+
+def _pair_response(r, gains, m, v_th, responds_to_longer: bool):
+    roles = _fire_and_quiet(m, responds_to_longer)
+    if roles is None:
+        return [C.not_applicable("no two pulse pairs of different intervals")]
+    fire, quiet = roles
     t = r.spike_times
     (a1, _), _, (b1, _), _ = m.pulses
     v_rest = F.resting_voltage(r, a1)
@@ -295,11 +304,10 @@ def pair_shaping(r, gains, m, v_th, responds_to_longer: bool):
     no spike: its peak voltage should approach threshold, and exceed the other pair's peak.
     Spike counts alone leave all subthreshold responses on one plateau, where the search has
     nothing to follow. Zero once that pair fires, so it never stands between a pass and loss 0."""
-    pairs = _pairs(m)
-    if pairs is None or pairs[0][0] == pairs[1][0]:
+    roles = _fire_and_quiet(m, responds_to_longer)
+    if roles is None:
         return jnp.float32(0.0)
-    short, long_ = sorted(pairs)
-    fire, quiet = (long_, short) if responds_to_longer else (short, long_)
+    fire, quiet = roles
     v_rest = F.resting_voltage(r, m.pulses[0][0])
     fire_drive = F.drive(r, v_rest, v_th, fire[1], fire[2])
     quiet_drive = F.drive(r, v_rest, v_th, quiet[1], quiet[2])
@@ -312,7 +320,7 @@ def resonator(r, gains, m, v_th):
     Resonance is a property of a resting state, so the neuron must be at rest when the first
     pair arrives, not drifting towards a spike of its own."""
     criteria = _pair_response(r, gains, m, v_th, responds_to_longer=True)
-    if _pairs(m) is None:
+    if _fire_and_quiet(m, responds_to_longer=True) is None:
         return criteria
     return criteria + [_settled(r, v_th, m.pulses[0][0], m.pulses[0][0])]
 

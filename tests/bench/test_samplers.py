@@ -1,6 +1,5 @@
 """`jaxplaus bench samplers`: runs, resume, statistics and outputs on a tiny benchmark."""
 
-
 import numpy as np
 import pytest
 
