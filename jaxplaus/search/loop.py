@@ -2,6 +2,12 @@
 runs (patterns x restarts), in jitted chunks so progress can be shown and checkpoints written
 between them. The whole loop state is a pytree of arrays: saving it after a chunk and loading
 it later continues the run bit for bit (same seed, same result on CPU).
+
+With IPOP (restarts with increasing population, Auger & Hansen 2005) the search runs in phases:
+each phase doubles the population of a run and halves the number of parallel runs, so every
+generation still evaluates the same number of candidates, one batch of one shape. Each phase
+has its own strategy states; `lax.switch` picks the phase's ask and tell, and the evaluator,
+which dominates the compiled program, is traced once for all phases.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from jaxplaus.search.strategies import Strategy
 
 
 class LoopState(NamedTuple):
+    """Per-run arrays have one entry per run slot (patterns x restarts); in later IPOP phases,
+    with fewer runs, slot j of a pattern holds run j, and the other slots keep their bests."""
+
     key: jnp.ndarray
-    strategy: object  # evosax states, leading axis = runs
+    strategy: tuple  # evosax states of each phase, leading axis = that phase's runs
     best_z: jnp.ndarray  # [runs, dim]
     best_loss: jnp.ndarray  # [runs]
     best_passed: jnp.ndarray  # [runs] bool
@@ -30,15 +39,24 @@ class LoopState(NamedTuple):
     restarts_done: jnp.ndarray  # [runs]
 
 
+class Phase(NamedTuple):
+    runs: int  # parallel runs per pattern
+    population: int  # candidates per run and generation
+    start: int  # first generation
+
+
 @dataclass(frozen=True, eq=False)
 class Search:
-    """`restarts` independent runs of `strategy` for each of the evaluator's patterns."""
+    """`restarts` independent runs of `strategy` for each of the evaluator's patterns; with
+    `ipop_generations` (the search's length), IPOP phases share those generations equally,
+    one phase per halving of the runs (8 runs: phases of 8, 4, 2 and 1)."""
 
     evaluator: Evaluator
     strategy: Strategy
     population: int
     restarts: int
     patience: int = 25  # generations without progress before a run restarts elsewhere
+    ipop_generations: int | None = None
 
     @property
     def n_patterns(self) -> int:
@@ -49,15 +67,30 @@ class Search:
         return self.n_patterns * self.restarts
 
     @cached_property
-    def algo(self):
-        return self.strategy.build(self.population, self.evaluator.dim)
+    def phases(self) -> tuple[Phase, ...]:
+        sizes = [(self.restarts, self.population)]
+        # halve while the runs are even and each phase still gets a generation
+        while sizes[-1][0] % 2 == 0 and len(sizes) < (self.ipop_generations or 0):
+            sizes.append((sizes[-1][0] // 2, sizes[-1][1] * 2))
+        length = max(1, (self.ipop_generations or 0) // len(sizes))
+        return tuple(Phase(runs, population, k * length) for k, (runs, population) in enumerate(sizes))
+
+    @cached_property
+    def algos(self):
+        return tuple(self.strategy.build(ph.population, self.evaluator.dim) for ph in self.phases)
+
+    def phase_at(self, generation):
+        """Index of the phase that `generation` (traced or not) belongs to."""
+        starts = jnp.asarray([ph.start for ph in self.phases])
+        return jnp.sum(generation >= starts) - 1
 
     def init(self, seed: int, start=None) -> LoopState:
         """Initial state; `start` [patterns, dim] (optional) is where each pattern's first restart
         begins (e.g. the model's published defaults), the other restarts begin at random."""
         key = jax.random.PRNGKey(seed)
         key, k_init = jax.random.split(key)
-        states = self._fresh(k_init, start)
+        states = tuple(self._fresh(k, jax.random.fold_in(k_init, k) if k else k_init, start if k == 0 else None)
+                       for k in range(len(self.phases)))
         state = LoopState(
             key, states, jnp.full((self.n_runs, self.evaluator.dim), 0.5), jnp.full(self.n_runs, jnp.inf),
             jnp.zeros(self.n_runs, bool), jnp.full(self.n_runs, -1, jnp.int32), jnp.int32(0),
@@ -66,55 +99,88 @@ class Search:
         # strong dtypes everywhere, as the scan returns them: otherwise the second chunk recompiles
         return jax.tree.map(lambda x: jnp.asarray(x).astype(jnp.asarray(x).dtype), state)
 
-    def _fresh(self, key, start=None):
-        """New strategy states for all runs, at random points of the cube (or `start`)."""
-        algo, params = self.algo
+    def _fresh(self, phase: int, key, start=None):
+        """New strategy states for all runs of `phase`, at random points of the cube (or `start`)."""
+        algo, params = self.algos[phase]
+        runs, population, _ = self.phases[phase]
+        n, dim = self.n_patterns * runs, self.evaluator.dim
         k_init, k_start = jax.random.split(key)
-        init_keys = jax.random.split(k_init, self.n_runs)
-        dim = self.evaluator.dim
+        init_keys = jax.random.split(k_init, n)
         if self.strategy.population_based:
-            population = jax.random.uniform(k_start, (self.n_runs, self.population, dim))
+            pop = jax.random.uniform(k_start, (n, population, dim))
             if start is not None:
-                population = population.reshape(self.n_patterns, self.restarts, self.population, dim)
-                population = population.at[:, 0, 0].set(start).reshape(self.n_runs, self.population, dim)
-            fitness = jnp.full((self.n_runs, self.population), jnp.inf)
-            states = jax.vmap(algo.init, in_axes=(0, 0, 0, None))(init_keys, population, fitness, params)
+                pop = pop.reshape(self.n_patterns, runs, population, dim)
+                pop = pop.at[:, 0, 0].set(start).reshape(n, population, dim)
+            fitness = jnp.full((n, population), jnp.inf)
+            states = jax.vmap(algo.init, in_axes=(0, 0, 0, None))(init_keys, pop, fitness, params)
         else:  # each restart starts from its own random point of the cube's interior
-            means = jax.random.uniform(k_start, (self.n_runs, dim), minval=0.25, maxval=0.75)
+            means = jax.random.uniform(k_start, (n, dim), minval=0.25, maxval=0.75)
             if start is not None:
-                means = means.reshape(self.n_patterns, self.restarts, dim).at[:, 0].set(start).reshape(self.n_runs, dim)
+                means = means.reshape(self.n_patterns, runs, dim).at[:, 0].set(start).reshape(n, dim)
             states = jax.vmap(algo.init, in_axes=(0, 0, None))(init_keys, means, params)
         return states
 
+    def _ask(self, phase: int, key, states):
+        """Candidates of `phase`'s runs, as one batch [patterns, restarts x population, dim]."""
+        algo, params = self.algos[phase]
+        n = self.n_patterns * self.phases[phase].runs
+        z, asked = jax.vmap(algo.ask, in_axes=(0, 0, None))(jax.random.split(key, n), states[phase], params)
+        states = states[:phase] + (asked,) + states[phase + 1:]
+        return z.reshape(self.n_patterns, self.restarts * self.population, -1), states
+
+    def _run_best(self, phase: int, z, loss, passed):
+        """Each run's best candidate of the generation (a passing one beats any failing one, then
+        lower loss wins), as (loss, passed, z) per run slot; slots without a run get inf/False."""
+        runs, population, _ = self.phases[phase]
+        z = z.reshape(self.n_patterns * runs, population, -1)
+        loss, passed = loss.reshape(-1, population), passed.reshape(-1, population)
+        i = jnp.argmin(loss + jnp.where(passed, 0.0, 1e6), axis=1)
+        best = (jnp.take_along_axis(loss, i[:, None], 1)[:, 0], jnp.take_along_axis(passed, i[:, None], 1)[:, 0],
+                jnp.take_along_axis(z, i[:, None, None], 1)[:, 0])
+        pad = self.restarts - runs
+        fill = (jnp.inf, False, 0.5)
+        return tuple(
+            jnp.pad(x.reshape((self.n_patterns, runs) + x.shape[1:]), ((0, 0), (0, pad)) + ((0, 0),) * (x.ndim - 1),
+                    constant_values=f).reshape((self.n_runs,) + x.shape[1:])
+            for x, f in zip(best, fill))
+
+    def _tell(self, phase: int, k_tell, k_restart, z, loss, states, restart):
+        """Update `phase`'s runs with their candidates' losses; runs flagged in `restart` (per
+        slot) start afresh."""
+        algo, params = self.algos[phase]
+        runs, population, _ = self.phases[phase]
+        n = self.n_patterns * runs
+        told, _ = jax.vmap(algo.tell, in_axes=(0, 0, 0, 0, None))(
+            jax.random.split(k_tell, n), z.reshape(n, population, -1), loss.reshape(n, population),
+            states[phase], params)
+        restart = restart.reshape(self.n_patterns, self.restarts)[:, :runs].reshape(n)
+        told = jax.tree.map(lambda new, old: jnp.where(restart.reshape((-1,) + (1,) * (old.ndim - 1)), new, old),
+                            self._fresh(phase, k_restart), told)
+        return states[:phase] + (told,) + states[phase + 1:]
+
+    def _by_phase(self, method, phase, *operands):
+        return jax.lax.switch(phase, [partial(method, k) for k in range(len(self.phases))], *operands)
+
     def _generation(self, state: LoopState, _):
-        algo, params = self.algo
         key, k_ask, k_tell, k_restart = jax.random.split(state.key, 4)
-        z, strategy = jax.vmap(algo.ask, in_axes=(0, 0, None))(
-            jax.random.split(k_ask, self.n_runs), state.strategy, params)
+        phase = self.phase_at(state.generation)
+        z, strategy = self._by_phase(self._ask, phase, k_ask, state.strategy)
         z = jnp.nan_to_num(z, nan=0.5)  # a degenerate proposal is still a point of the cube
-        by_pattern = z.reshape(self.n_patterns, self.restarts * self.population, -1)
-        loss, passed = self.evaluator(by_pattern)
-        loss = loss.reshape(self.n_runs, self.population)
-        passed = passed.reshape(self.n_runs, self.population)
-        strategy, _ = jax.vmap(algo.tell, in_axes=(0, 0, 0, 0, None))(
-            jax.random.split(k_tell, self.n_runs), z, loss, strategy, params)
-        # the best candidate: a passing one beats any failing one, then lower loss wins
-        rank = loss + jnp.where(passed, 0.0, 1e6)
-        i = jnp.argmin(rank, axis=1)
-        gen_loss = jnp.take_along_axis(loss, i[:, None], 1)[:, 0]
-        gen_passed = jnp.take_along_axis(passed, i[:, None], 1)[:, 0]
-        gen_z = jnp.take_along_axis(z, i[:, None, None], 1)[:, 0]
+        loss, passed = self.evaluator(z)
+        gen_loss, gen_passed, gen_z = self._by_phase(self._run_best, phase, z, loss, passed)
         better = (gen_passed & ~state.best_passed) | ((gen_passed == state.best_passed) & (gen_loss < state.best_loss))
-        first_pass = (state.pass_generation < 0) & jnp.any(passed, axis=1)
+        first_pass = (state.pass_generation < 0) & gen_passed
         # restart runs that stopped making progress (and those that already passed: a pass is kept
         # in best_*, and a fresh start may find a more robust optimum)
+        active = jnp.tile(jnp.arange(self.restarts) < jnp.asarray([ph.runs for ph in self.phases])[phase],
+                          self.n_patterns)
         improved = gen_loss < state.restart_best - 1e-6
         restart_best = jnp.minimum(state.restart_best, gen_loss)
         stalled = jnp.where(improved, 0, state.stalled + 1)
-        restart = stalled >= self.patience
-        fresh = self._fresh(k_restart)
-        strategy = jax.tree.map(
-            lambda new, old: jnp.where(restart.reshape((-1,) + (1,) * (old.ndim - 1)), new, old), fresh, strategy)
+        restart = active & (stalled >= self.patience)
+        strategy = self._by_phase(self._tell, phase, k_tell, k_restart, z, loss, strategy, restart)
+        # a new phase's runs begin with fresh bookkeeping
+        reset = restart | (self.phase_at(state.generation + 1) != phase)
         new = LoopState(
             key, strategy,
             jnp.where(better[:, None], gen_z, state.best_z),
@@ -122,8 +188,8 @@ class Search:
             state.best_passed | gen_passed,
             jnp.where(first_pass, state.generation, state.pass_generation),
             state.generation + 1,
-            jnp.where(restart, jnp.inf, restart_best),
-            jnp.where(restart, 0, stalled),
+            jnp.where(reset, jnp.inf, restart_best),
+            jnp.where(reset, 0, stalled),
             state.restarts_done + restart,
         )
         return new, new.best_loss

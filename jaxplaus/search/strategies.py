@@ -27,6 +27,10 @@ class Strategy:
     factory: Callable  # (population_size, solution, dim) -> evosax algorithm
     population_based: bool = False
     doc: str = ""
+    # IPOP restarts suit strategies that adapt a search distribution from a population whose size
+    # sets their learning rates; random search has nothing to adapt, population-based ones
+    # (DE, PSO, GA) evolve the population itself
+    supports_ipop: bool = True
     default_population: int = 16
 
     def build(self, population_size: int, dim: int):
@@ -46,16 +50,16 @@ REGISTRY = {
     for s in (
         Strategy("cma_es", lambda n, x, d: ea.CMA_ES(n, x), doc="covariance matrix adaptation ES (Hansen)"),
         Strategy("sep_cma_es", lambda n, x, d: ea.Sep_CMA_ES(n, x), doc="CMA-ES with a diagonal covariance"),
-        Strategy("random_search", lambda n, x, d: ea.RandomSearch(n, x, _uniform_sampler(d)), doc="uniform sampling of the bounds (Optuna's RandomSampler)"),
+        Strategy("random_search", lambda n, x, d: ea.RandomSearch(n, x, _uniform_sampler(d)), doc="uniform sampling of the bounds (Optuna's RandomSampler)", supports_ipop=False),
         Strategy("snes", lambda n, x, d: ea.SNES(n, x), doc="separable natural ES"),
         Strategy("xnes", lambda n, x, d: ea.xNES(n, x), doc="exponential natural ES"),
         Strategy("open_es", lambda n, x, d: ea.Open_ES(n, x, optimizer=optax.adam(0.05), std_schedule=optax.constant_schedule(0.1)), doc="OpenAI-ES (antithetic, Adam)"),
         Strategy("pgpe", lambda n, x, d: ea.PGPE(n, x, optimizer=optax.adam(0.05)), doc="policy gradients with parameter-based exploration"),
         Strategy("simple_es", lambda n, x, d: ea.SimpleES(n, x), doc="elitist Gaussian ES"),
         Strategy("ma_es", lambda n, x, d: ea.MA_ES(n, x), doc="matrix adaptation ES"),
-        Strategy("de", lambda n, x, d: ea.DifferentialEvolution(n, x), population_based=True, doc="differential evolution (rand/1/bin)"),
-        Strategy("pso", lambda n, x, d: ea.PSO(n, x), population_based=True, doc="particle swarm optimisation"),
-        Strategy("simple_ga", lambda n, x, d: ea.SimpleGA(n, x, std_schedule=optax.constant_schedule(0.1)), population_based=True, doc="truncation-selection genetic algorithm"),
+        Strategy("de", lambda n, x, d: ea.DifferentialEvolution(n, x), population_based=True, supports_ipop=False, doc="differential evolution (rand/1/bin)"),
+        Strategy("pso", lambda n, x, d: ea.PSO(n, x), population_based=True, supports_ipop=False, doc="particle swarm optimisation"),
+        Strategy("simple_ga", lambda n, x, d: ea.SimpleGA(n, x, std_schedule=optax.constant_schedule(0.1)), population_based=True, supports_ipop=False, doc="truncation-selection genetic algorithm"),
     )
 }
 
