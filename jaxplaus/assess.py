@@ -43,6 +43,7 @@ class AssessConfig:
     model_options: dict = field(default_factory=dict)
     population: int | None = None  # per run; default from the dimension
     restarts: int = RESTARTS
+    ipop: bool = False  # restart in phases of doubled population and halved parallel runs
 
     def check(self):
         """Raise UsageError for anything invalid, before any work or file is created."""
@@ -59,6 +60,10 @@ class AssessConfig:
             raise UsageError("--population must be at least 4")
         if self.restarts < 1:
             raise UsageError("--restarts must be at least 1")
+        if self.ipop and not search.get(self.strategy).supports_ipop:
+            raise UsageError(f"--ipop needs a strategy that adapts a search distribution; {self.strategy} does not")
+        if self.ipop and self.restarts % 2:
+            raise UsageError(f"--ipop halves the parallel runs in each phase: --restarts must be even, got {self.restarts}")
 
 
 def default_population(dim: int) -> int:
@@ -87,9 +92,11 @@ def plan(config: AssessConfig) -> Plan:
     evaluator = Evaluator(model, patterns.select(config.patterns), dt=config.dt_ms, bounds=config.bounds)
     population = config.population or default_population(evaluator.dim)
     strategy = search.get(config.strategy)
-    runner = search.Search(evaluator, strategy, population, config.restarts)
     per_chunk = CHUNK * population * config.restarts
-    return Plan(evaluator, runner, max(1, config.budget // per_chunk))
+    chunks = max(1, config.budget // per_chunk)
+    runner = search.Search(evaluator, strategy, population, config.restarts,
+                           ipop_generations=chunks * CHUNK if config.ipop else None)
+    return Plan(evaluator, runner, chunks)
 
 
 def _progress(total, initial, enabled):
@@ -250,6 +257,8 @@ def _results(config, p, z, loss, passed_dt, first_gen, passed_half, robustness, 
         "budget": config.budget,
         "population": p.search.population,
         "restarts": p.search.restarts,
+        "ipop": config.ipop,
+        "phases": [ph._asdict() for ph in p.search.phases],
         "generations": p.generations,
         "score": sum(r["passed"] for r in per_pattern.values()),
         "score_within_physiological": len(physiological) if ev.model_space.has_physiological() else None,

@@ -75,6 +75,18 @@ def test_killed_run_resumes_to_the_uninterrupted_result(finished, tmp_path):
         assert resumed["patterns"][name]["loss"] == uninterrupted["patterns"][name]["loss"]
 
 
+def test_ipop_runs_its_phases_on_the_same_budget(finished, tmp_path):
+    _, fixed = finished
+    r = A.assess(A.AssessConfig(**SMALL, ipop=True), out=tmp_path / "ipop", progress=False)
+    assert r["ipop"] and not fixed["ipop"] and len(fixed["phases"]) == 1
+    assert [(ph["runs"], ph["population"]) for ph in r["phases"]] == [
+        (8 >> k, r["population"] << k) for k in range(4)]
+    assert [ph["start"] for ph in r["phases"]] == sorted({ph["start"] for ph in r["phases"]})
+    for name in SMALL["patterns"]:
+        assert r["patterns"][name]["evaluations"] == fixed["patterns"][name]["evaluations"]
+    assert r["patterns"]["tonic_spiking"]["passed"]
+
+
 def test_resume_refuses_a_different_configuration(tmp_path):
     out = tmp_path / "partial"
     A.assess(A.AssessConfig(**SMALL), out=out, progress=False, stop_after=1)
@@ -85,7 +97,8 @@ def test_resume_refuses_a_different_configuration(tmp_path):
 
 
 @pytest.mark.parametrize("extra", [["--strategy", "nope"], ["--budget", "0"], ["--budget", "-5"],
-                                   ["--bounds", "narrow"], ["--patterns", "nope"], ["--dt-ms", "0"]])
+                                   ["--bounds", "narrow"], ["--patterns", "nope"], ["--dt-ms", "0"],
+                                   ["--ipop", "--strategy", "de"], ["--ipop", "--restarts", "3"]])
 def test_bad_arguments_leave_no_run_directory(capsys, tmp_path, extra):
     out = tmp_path / "never"
     code = main(["assess", "--model", "izhikevich", "--out", str(out), *extra, "--json"])

@@ -23,6 +23,9 @@ def register(sub):
                         help="search step; every candidate must also pass at half of it")
     parser.add_argument("--population", type=int, default=None, help="per run (default: CMA-ES's 4+3ln(n))")
     parser.add_argument("--restarts", type=int, default=A.RESTARTS, help="parallel runs per pattern")
+    parser.add_argument("--ipop", action="store_true",
+                        help="restarts with growing population: phases that double each run's population and "
+                             "halve the parallel runs (same evaluations per generation)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<model>-<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -37,7 +40,8 @@ def run(args):
     selected = [p.name for p in patterns.select(args.patterns)]
     config = A.AssessConfig(model=args.model, patterns=selected, strategy=args.strategy, budget=args.budget,
                             seed=args.seed, bounds=args.bounds, dt_ms=args.dt_ms, model_options=options,
-                            population=args.population, restarts=args.restarts)
+                            population=args.population, restarts=args.restarts,
+                            ipop=args.ipop)
     config.check()
     if args.resume and args.out is None:
         raise UsageError("--resume needs the --out directory of the interrupted run")
