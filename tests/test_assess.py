@@ -85,6 +85,8 @@ def test_ipop_runs_its_phases_on_the_same_budget(finished, tmp_path):
     for name in SMALL["patterns"]:
         assert r["patterns"][name]["evaluations"] == fixed["patterns"][name]["evaluations"]
     assert r["patterns"]["tonic_spiking"]["passed"]
+    pop = r["population"]
+    assert f"IPOP restarts (runs x population: 8x{pop}, 4x{2 * pop}" in (tmp_path / "ipop" / "report.md").read_text()
 
 
 def test_resume_refuses_a_different_configuration(tmp_path):

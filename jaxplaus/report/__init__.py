@@ -91,8 +91,11 @@ def _html_table(rows):
 def _headline(results):
     phys = results.get("score_within_physiological")
     extra = f"; {phys} of them with parameters inside the physiological ranges" if phys is not None else ""
+    runs = ", ".join(f"{ph['runs']}x{ph['population']}" for ph in results.get("phases", []))
+    search = f"{results['strategy']} with IPOP restarts (runs x population: {runs})" if results.get("ipop") \
+        else results["strategy"]
     return (f"**{results['model']}** reproduces **{results['score']} of {results['n_patterns']}** patterns "
-            f"({results['bounds']} bounds, {results['strategy']}, {results['budget']} evaluations per pattern, "
+            f"({results['bounds']} bounds, {search}, {results['budget']} evaluations per pattern, "
             f"seed {results['seed']}, dt {results['dt_ms']} ms){extra}.")
 
 
