@@ -28,20 +28,23 @@ def main():
     parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bounds", default="wide", help="wide (expressivity) or physiological (plausibility)")
+    parser.add_argument("--ipop", action="store_true", help="restarts with growing population (assess --ipop)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark-assess"))
     args = parser.parse_args()
     letters = [p.letter for p in patterns.REGISTRY.values()]
     device = f"{jax.devices()[0].platform} ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
-    print(f"device: {device}; budget {args.budget} evaluations per pattern; seed {args.seed}; {args.bounds} bounds\n")
+    print(f"device: {device}; budget {args.budget} evaluations per pattern; seed {args.seed}; {args.bounds} bounds"
+          f"{'; IPOP restarts' if args.ipop else ''}\n")
     print(f"| model | score ({args.bounds} bounds) | optima inside physiological ranges | compile s | search s | validation s "
           "| evaluations/s | patterns reproduced (" + "".join(letters) + ") |")
     print("|---|---|---|---|---|---|---|---|")
     rows = []
     for name in args.models:
-        out = args.out / f"{name}-{args.bounds}"
+        out = args.out / f"{name}-{args.bounds}{'-ipop' if args.ipop else ''}"
         shutil.rmtree(out, ignore_errors=True)
         t0 = time.perf_counter()
-        r = assess(AssessConfig(model=name, budget=args.budget, seed=args.seed, bounds=args.bounds), out=out,
+        r = assess(AssessConfig(model=name, budget=args.budget, seed=args.seed, bounds=args.bounds,
+                                ipop=args.ipop), out=out,
                    progress=False)
         wall = time.perf_counter() - t0
         s = r["seconds"]
