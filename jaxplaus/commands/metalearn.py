@@ -31,6 +31,13 @@ def register(subparsers) -> None:
     parser.add_argument("--generations", type=int, default=None, help="default 12 (small) / 100 (full)")
     parser.add_argument("--population", type=int, default=10)
     parser.add_argument("--trials", type=int, default=None, help="trials per candidate (default 2 small / 10 full)")
+    parser.add_argument(
+        "--heldout-trials",
+        type=int,
+        default=None,
+        help="fresh trials on which the final rule is evaluated after the search "
+        "(default (population + 1) x trials, one generation's batch; 0: none)",
+    )
     parser.add_argument("--sigma", type=float, default=0.5, help="initial search step size")
     parser.add_argument("--init", default="zero", help="zero (no plasticity) or vogels (Vogels 2011 on each type)")
     parser.add_argument("--train-s", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"), help="training seconds, drawn uniformly per trial")
@@ -76,6 +83,9 @@ def config_from_args(args) -> dict:
     for name, value in (("generations", generations), ("population", args.population), ("trials", trials)):
         if value < 1:
             raise UsageError(f"--{name} must be at least 1, got {value}")
+    heldout_trials = args.heldout_trials if args.heldout_trials is not None else (args.population + 1) * trials
+    if heldout_trials < 0:
+        raise UsageError(f"--heldout-trials must be at least 0, got {heldout_trials}")
     if args.population < 2:
         raise UsageError(f"--population must be at least 2, got {args.population}")
     _finite_positive("sigma", args.sigma)
@@ -98,6 +108,7 @@ def config_from_args(args) -> dict:
         "generations": generations,
         "population": args.population,
         "trials": trials,
+        "heldout_trials": heldout_trials,
         "sigma": args.sigma,
         "init": args.init,
         "train_s": list(args.train_s) if args.train_s is not None else None,
@@ -132,4 +143,10 @@ def render(document: dict) -> str:
     if final.get("fixed_point_hz"):
         lines.append(f"  mean-field fixed point: {final['fixed_point_hz']}")
     lines.append(f"final loss {final['loss']:.4g}; correlation spectrum largest share {document['spectrum']['largest_share']:.2f}")
+    check = final.get("heldout")
+    if check:
+        sem = f" +- {check['loss_sem']:.2g}" if check["loss_sem"] is not None else ""
+        rate = f"{check['rate_e_hz']:.3g} Hz" if check["rate_e_hz"] is not None else "-"
+        lines.append(f"held out: loss {check['loss']:.4g}{sem} over {check['trials']} fresh trials "
+                     f"({check['blown_fraction']:.0%} blown up), E rate {rate}, fixed point {check['fixed_point_hz']}")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ import numpy as np
 
 from jaxplaus import store
 from jaxplaus.plasticity import analysis
-from jaxplaus.plasticity.metalearn import Search, covariance, make_evaluator, make_strategy, run_search
+from jaxplaus.plasticity.metalearn import Search, covariance, heldout, make_evaluator, make_strategy, run_search
 from jaxplaus.plasticity.network import get_network
 from jaxplaus.plasticity.rules import get_rule, vogels2011
 from jaxplaus.plasticity.tasks import get_task
@@ -58,6 +58,15 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
     if len(history) < config["generations"]:  # stopped early on purpose (tests): no results yet
         return {"run_dir": str(out), "generations": history, "finished": False}
     document = results(config, search, state, history, out, time.perf_counter() - t0)
+    if config.get("heldout_trials"):
+        t1 = time.perf_counter()
+        final = document["final_rule"]
+        theta = [final["params"][name] for name in search.rule.names()]
+        check = heldout(net, search.rule, task, theta, config["heldout_trials"], config["connectivity"] == "trial",
+                        config["seed"])
+        check["fixed_point_hz"] = analysis.fixed_points(search.rule, theta, check["rate_e_hz"], check["rate_i_hz"])
+        check["seconds"] = time.perf_counter() - t1
+        final["heldout"] = check
     if figures:
         from jaxplaus.plasticity.figures import save_all
 
@@ -73,12 +82,12 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
                 "strategy": config["strategy"],
                 "seed": config["seed"],
                 "budget": config["generations"],
-                "loss": document["final_rule"]["loss"],
+                "loss": document["final_rule"].get("heldout", document["final_rule"])["loss"],
                 "evaluations": document["network_simulations"],
                 "seconds": document["seconds"],
                 "evals_per_second": document["network_simulations"] / max(document["seconds"], 1e-9),
                 "rule": config["rule"],
-                "fixed_point_hz": document["final_rule"]["fixed_point_hz"],
+                "fixed_point_hz": document["final_rule"].get("heldout", document["final_rule"])["fixed_point_hz"],
             }
         ]
     )

@@ -25,6 +25,11 @@ def loss_curve(path: Path, document: dict) -> None:
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.semilogy(gens, [r["loss"] for r in document["generations"]], "k-o", ms=3, label="mean rule")
     ax.semilogy(gens, [r["best_loss"] for r in document["generations"]], "C1-", lw=1, label="best candidate")
+    check = document["final_rule"].get("heldout")
+    if check:  # the final rule on fresh trials, +- its standard error (kept above 0 on the log axis)
+        sem = check["loss_sem"] or 0.0
+        ax.errorbar([gens[-1] + 1], [check["loss"]], yerr=[[min(sem, 0.9 * check["loss"])], [sem]], fmt="s", color="C0",
+                    ms=5, capsize=3, label=f"final rule, {check['trials']} fresh trials")
     ax.axhline(0.1, color="0.6", ls="--", lw=0.8)
     ax.set_xlabel("generation")
     ax.set_ylabel(f"{document['task']} loss")

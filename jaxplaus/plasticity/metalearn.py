@@ -132,6 +132,35 @@ def generation(search: Search, state, seed: int, index: int):
     return state, record
 
 
+HELDOUT_KEY = 0x4E1D0  # folded into the seed: trials that no generation (keys 0, 1, ...) draws
+
+
+def _rate(values, blown):
+    """Mean rate over the trials that did not blow up (None when all did)."""
+    return float(np.mean(values[~blown])) if (~blown).any() else None
+
+
+def heldout(net: Network, rule, task, theta, n_trials: int, connectivity_per_trial: bool, seed: int) -> dict:
+    """The rule `theta` on `n_trials` fresh trials, simulated as one batch. A generation's loss
+    averages only its few trials, redrawn each generation, so it is a noisy estimate; this is the
+    final rule's loss with a standard error."""
+    evaluate = make_evaluator(net, rule, task, n_trials, connectivity_per_trial)
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), HELDOUT_KEY)
+    losses, diagnostics = evaluate(jnp.asarray(theta, jnp.float32)[None], key)
+    losses = np.asarray(losses, np.float64)[0]
+    blown = np.asarray(diagnostics["blown"])[0]
+    sem = float(losses.std(ddof=1) / np.sqrt(n_trials)) if n_trials > 1 else None
+    return {
+        "trials": n_trials,
+        "loss": float(losses.mean()),
+        "loss_sem": sem,
+        "losses": losses.tolist(),
+        "blown_fraction": float(blown.mean()),
+        "rate_e_hz": _rate(np.asarray(diagnostics["rate_e"])[0], blown),
+        "rate_i_hz": _rate(np.asarray(diagnostics["rate_i"])[0], blown),
+    }
+
+
 def to_numpy(tree):
     return jax.tree_util.tree_map(np.asarray, tree)
 

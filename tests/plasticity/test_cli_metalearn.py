@@ -24,6 +24,7 @@ BAD = [
     ("--generations", "0"),
     ("--population", "1"),
     ("--trials", "-3"),
+    ("--heldout-trials", "-1"),
     ("--sigma", "nan"),
     ("--sigma", "-1"),
     ("--train-s", "5", "2"),

@@ -18,6 +18,7 @@ CONFIG = {
     "generations": 3,
     "population": 3,
     "trials": 1,
+    "heldout_trials": 2,
     "sigma": 0.5,
     "init": "vogels",
     "train_s": [0.3, 0.4],
@@ -57,6 +58,16 @@ def test_results_document_and_index(runs):
     assert set(whole["final_rule"]["params"]) == {f"IE.{n}" for n in ("log_tau_pre", "log_tau_post", "alpha", "beta", "gamma", "kappa")}
     assert np.asarray(whole["covariance"]).shape == (6, 6)
     assert {r["run_dir"] for r in rows} >= {whole["run_dir"]} and all(r["kind"] == "metalearn" for r in rows)
+
+
+def test_final_rule_is_evaluated_on_fresh_trials(runs):
+    whole, _, resumed, rows = runs
+    check = whole["final_rule"]["heldout"]
+    assert check["trials"] == 2 and len(check["losses"]) == 2
+    assert np.isclose(check["loss"], np.mean(check["losses"])) and check["loss_sem"] >= 0
+    assert resumed["final_rule"]["heldout"]["losses"] == check["losses"]  # same seed, same fresh trials
+    row = next(r for r in rows if r["run_dir"] == whole["run_dir"])
+    assert row["loss"] == check["loss"]
 
 
 def test_correlation_and_spectrum_of_a_rank_one_covariance():
