@@ -59,14 +59,8 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
         return {"run_dir": str(out), "generations": history, "finished": False}
     document = results(config, search, state, history, out, time.perf_counter() - t0)
     if config.get("heldout_trials"):
-        t1 = time.perf_counter()
-        final = document["final_rule"]
-        theta = [final["params"][name] for name in search.rule.names()]
-        check = heldout(net, search.rule, task, theta, config["heldout_trials"], config["connectivity"] == "trial",
-                        config["seed"])
-        check["fixed_point_hz"] = analysis.fixed_points(search.rule, theta, check["rate_e_hz"], check["rate_i_hz"])
-        check["seconds"] = time.perf_counter() - t1
-        final["heldout"] = check
+        document["final_rule"]["heldout"] = check_final_rule(config, search.rule, net, task, document["final_rule"],
+                                                             progress)
     if figures:
         from jaxplaus.plasticity.figures import save_all
 
@@ -92,6 +86,18 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
         ]
     )
     return document
+
+
+def check_final_rule(config: dict, rule, net, task, final_rule: dict, progress: bool) -> dict:
+    """The final rule on `heldout_trials` fresh trials: loss, rates and fixed point."""
+    t0 = time.perf_counter()
+    if progress:  # one more batch, like a generation's, with its own compilation
+        print(f"evaluating the final rule on {config['heldout_trials']} fresh trials", file=sys.stderr)
+    theta = [final_rule["params"][name] for name in rule.names()]
+    check = heldout(net, rule, task, theta, config["heldout_trials"], config["connectivity"] == "trial", config["seed"])
+    check["fixed_point_hz"] = analysis.fixed_points(rule, theta, check["rate_e_hz"], check["rate_i_hz"])
+    check["seconds"] = time.perf_counter() - t0
+    return check
 
 
 def results(config, search: Search, state, history, out: Path, seconds: float) -> dict:
