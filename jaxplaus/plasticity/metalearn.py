@@ -102,6 +102,11 @@ def init_state(search: Search, seed: int, mean):
     return search.strategy.init(key, jnp.asarray(mean, jnp.float32), search.params)
 
 
+def _rate(values, blown):
+    """Mean rate over the trials that did not blow up (None when all did)."""
+    return float(np.nanmean(values[~blown])) if (~blown).any() else None
+
+
 def generation(search: Search, state, seed: int, index: int):
     """One generation: ask, evaluate population + mean over the trials, tell."""
     key = jax.random.fold_in(jax.random.PRNGKey(seed), index)
@@ -122,22 +127,13 @@ def generation(search: Search, state, seed: int, index: int):
         "median_loss": float(np.median(per_candidate[:-1])),
         "mean": [float(x) for x in np.asarray(mean)],
         "blown_fraction": float(diagnostics["blown"][:-1].mean()),
-        "mean_rate_e": float(np.nanmean(np.where(diagnostics["blown"][-1], np.nan, diagnostics["rate_e"][-1])))
-        if not diagnostics["blown"][-1].all()
-        else None,
-        "mean_rate_i": float(np.nanmean(np.where(diagnostics["blown"][-1], np.nan, diagnostics["rate_i"][-1])))
-        if not diagnostics["blown"][-1].all()
-        else None,
+        "mean_rate_e": _rate(diagnostics["rate_e"][-1], diagnostics["blown"][-1]),
+        "mean_rate_i": _rate(diagnostics["rate_i"][-1], diagnostics["blown"][-1]),
     }
     return state, record
 
 
 HELDOUT_KEY = 0x4E1D0  # folded into the seed: trials that no generation (keys 0, 1, ...) draws
-
-
-def _rate(values, blown):
-    """Mean rate over the trials that did not blow up (None when all did)."""
-    return float(np.mean(values[~blown])) if (~blown).any() else None
 
 
 def heldout(net: Network, rule, task, theta, n_trials: int, connectivity_per_trial: bool, seed: int) -> dict:
