@@ -138,6 +138,7 @@ def run(model_name: str, pattern_name: str, sampler: str, trials: int, seed: int
         "run_dir": str(out), "kind": "baseline", "model": model_name, "pattern": pattern_name,
         "strategy": strategy, "seed": seed, "budget": trials, "passed": int(passed), "loss": float(best.value),
         # as for assess runs: evaluations until the first pass, or all of them
-        "evaluations": first_pass[0] + 1 if first_pass else trials, "seconds": seconds, "evals_per_second": rate, "simulator": "norse", "dt_ms": dt_ms,
+        "evaluations": first_pass[0] + 1 if first_pass else trials,
+        "seconds": seconds, "evals_per_second": rate, "simulator": "norse", "dt_ms": dt_ms,
     }])
     return {"run_dir": str(out), **results}

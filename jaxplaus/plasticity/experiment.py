@@ -61,6 +61,8 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
     if config.get("heldout_trials"):
         document["final_rule"]["heldout"] = check_final_rule(config, search.rule, net, task, document["final_rule"],
                                                              progress)
+    # the index keeps the best estimate of the final rule: the held-out one when there is one
+    final = document["final_rule"].get("heldout", document["final_rule"])
     if figures:
         from jaxplaus.plasticity.figures import save_all
 
@@ -76,12 +78,12 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
                 "strategy": config["strategy"],
                 "seed": config["seed"],
                 "budget": config["generations"],
-                "loss": document["final_rule"].get("heldout", document["final_rule"])["loss"],
+                "loss": final["loss"],
                 "evaluations": document["network_simulations"],
                 "seconds": document["seconds"],
                 "evals_per_second": document["network_simulations"] / max(document["seconds"], 1e-9),
                 "rule": config["rule"],
-                "fixed_point_hz": document["final_rule"].get("heldout", document["final_rule"])["fixed_point_hz"],
+                "fixed_point_hz": final["fixed_point_hz"],
             }
         ]
     )
