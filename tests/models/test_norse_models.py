@@ -1,5 +1,10 @@
 """The Norse-faithful ports compute what Norse computes: same spike steps, voltages within
-1e-4 relative (float32), for Norse's 20 Izhikevich presets and a spread of LIF/AdEx cases."""
+1e-4 relative (float32), for Norse's 20 Izhikevich presets and a spread of LIF/AdEx cases.
+
+About 1% of AdEx draws are chaotic maps (e.g. tau_mem_inv * dt = 1: an Euler step that forgets v),
+where float32 rounding grows until the spike trains part ways. Where a port's trace leaves Norse's,
+it must do so only after Norse's own float32 run has left its float64 run: beyond that no float32
+port can be expected to follow the reference, and a port bug shows up well before."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("norse")
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import event, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from norse.torch.functional import izhikevich as nz  # noqa: E402
 from norse.torch.functional.lif import LIFFeedForwardState, LIFParameters, lif_feed_forward_step  # noqa: E402
@@ -54,14 +59,14 @@ def _scan(model, params, drive, dt):
     return jax.lax.scan(step, model.initial_state(params), drive)[1]
 
 
-def _norse_run(step, state, p, drive, dt_s, v_th):
+def _norse_run(step, state, p, drive, dt_s, v_th, dtype=np.float32):
     spikes, volts = [], []
     with torch.no_grad():
-        for x in torch.as_tensor(np.array(drive, np.float32)):
+        for x in torch.as_tensor(np.array(drive, dtype)):
             z, state = step(x.reshape(1), state, p, dt=dt_s)
             spikes.append(bool(z.reshape(-1)[0] > 0))
             volts.append(float(v_th) if spikes[-1] else float(state.v.reshape(-1)[0]))
-    return np.array(spikes), np.array(volts, np.float32)
+    return np.array(spikes), np.array(volts, dtype)
 
 
 def _assert_same(ours, theirs):
@@ -139,30 +144,87 @@ case = st.tuples(
 )
 
 
+def _predictable_steps(single, double):
+    """Steps before Norse's float32 run leaves its float64 run (spikes, or REL / 100 in v)."""
+    (z32, v32), (z64, v64) = single, double
+    scale = max(np.max(np.abs(v64[np.isfinite(v64)]), initial=0.0), 1e-6)
+    with np.errstate(invalid="ignore"):
+        apart = (z32 != z64) | ~(np.abs(v32.astype(np.float64) - v64) <= REL / 100 * scale)
+    apart &= np.isfinite(v64) | np.isfinite(v32)  # a blow-up in both is agreement
+    return int(np.argmax(apart)) if apart.any() else len(z32)
+
+
+def _norse_runs(step, make_state, params, drive, dt_ms, param_type):
+    """Norse's trace in float32 and in float64, from the same float32 inputs."""
+    runs = []
+    for dtype, torch_dtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
+        p = param_type(**{k: torch.tensor(x, dtype=torch_dtype) for k, x in params.items()})
+        runs.append(_norse_run(step, make_state(torch_dtype), p, drive, norse_dt(dt_ms), params["v_th"], dtype))
+    return runs
+
+
+def _check_against_norse(ours, step, make_state, params, drive, dt_ms, param_type):
+    """Same trace as Norse in float32; where not, the two part only after Norse's own float32 run
+    has left its float64 run (a chaotic map amplifying rounding)."""
+    ours = [np.asarray(x) for x in ours]
+    single, double = _norse_runs(step, make_state, params, drive, dt_ms, param_type)
+    try:
+        _assert_same(ours, single)
+    except AssertionError:
+        horizon = _predictable_steps(single, double)
+        assert horizon < len(drive), "parts from Norse where Norse's float32 and float64 runs agree"
+        event("parts from Norse float32 only beyond its float32/float64 horizon")
+        _assert_same([x[:horizon] for x in ours], [x[:horizon] for x in single])
+
+
+def _lif_rest(params):
+    """Norse's LIF state at rest, in a given torch dtype."""
+    def state(dtype):
+        return LIFFeedForwardState(torch.full((1,), params["v_leak"], dtype=dtype), torch.zeros(1, dtype=dtype))
+
+    return state
+
+
+def _adex_rest(params):
+    """Norse's AdEx state at rest, in a given torch dtype."""
+    def state(dtype):
+        v = torch.full((1,), params["v_leak"], dtype=dtype)
+        return LIFAdExFeedForwardState(v, torch.zeros(1, dtype=dtype), torch.zeros(1, dtype=dtype))
+
+    return state
+
+
 @settings(max_examples=12, deadline=None)
 @given(case)
 def test_lif_matches_norse(drawn):
     unit, kind, level, dt_ms = drawn
     params = _draw(NorseLIF().param_space, unit[:5])
     drive = _drive(params, kind, level, dt_ms)
-    z, v = _lif_run({k: jnp.float32(x) for k, x in params.items()}, jnp.asarray(drive), jnp.float32(dt_ms))
-    p = LIFParameters(**{k: torch.tensor(x, dtype=torch.float32) for k, x in params.items()})
-    state = LIFFeedForwardState(torch.full((1,), params["v_leak"]), torch.zeros(1))
-    _assert_same((np.asarray(z), np.asarray(v)),
-                 _norse_run(lif_feed_forward_step, state, p, drive, norse_dt(dt_ms), p.v_th))
+    ours = _lif_run({k: jnp.float32(x) for k, x in params.items()}, jnp.asarray(drive), jnp.float32(dt_ms))
+    _check_against_norse(ours, lif_feed_forward_step, _lif_rest(params), params, drive, dt_ms, LIFParameters)
 
 
 @settings(max_examples=12, deadline=None)
 @given(case)
+@example(([1.0, 1.0, 1.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0], "step", 1.0, 1.0))  # chaotic: parts at step 69
 def test_adex_matches_norse(drawn):
     unit, kind, level, dt_ms = drawn
     params = _draw(NorseAdEx().param_space, unit)
     drive = _drive(params, kind, level, dt_ms)
-    z, v = _adex_run({k: jnp.float32(x) for k, x in params.items()}, jnp.asarray(drive), jnp.float32(dt_ms))
-    p = LIFAdExParameters(**{k: torch.tensor(x, dtype=torch.float32) for k, x in params.items()})
-    state = LIFAdExFeedForwardState(torch.full((1,), params["v_leak"]), torch.zeros(1), torch.zeros(1))
-    _assert_same((np.asarray(z), np.asarray(v)),
-                 _norse_run(lif_adex_feed_forward_step, state, p, drive, norse_dt(dt_ms), p.v_th))
+    ours = _adex_run({k: jnp.float32(x) for k, x in params.items()}, jnp.asarray(drive), jnp.float32(dt_ms))
+    _check_against_norse(ours, lif_adex_feed_forward_step, _adex_rest(params), params, drive, dt_ms,
+                         LIFAdExParameters)
+
+
+def test_chaotic_adex_case_is_compared_over_dozens_of_steps():
+    """The known chaotic draw is cut at the reference's horizon, not skipped."""
+    params = _draw(NorseAdEx().param_space, [1.0, 1.0, 1.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0])
+    drive = _drive(params, "step", 1.0, 1.0)
+    single, double = _norse_runs(lif_adex_feed_forward_step, _adex_rest(params), params, drive, 1.0,
+                                 LIFAdExParameters)
+    horizon = _predictable_steps(single, double)
+    assert 15 <= horizon < len(drive)
+    assert single[0][:horizon].sum() >= 5  # several spikes inside the compared window
 
 
 def test_spread_covers_spiking_and_silence():
