@@ -63,12 +63,15 @@ def currents(pieces, gains, dt_ms: float, steps: int) -> np.ndarray:
     return np.asarray(_currents(stimuli.waveform(pieces), gains, jnp.float32(dt_ms), steps))
 
 
-def trace(neuron: TorchNeuron, params, input_current, dt_ms: float, device=None) -> Trace:
-    """Run `neuron` for a population: params {name: [population]}, input [population, steps]."""
+def trace(neuron: TorchNeuron, params, input_current, dt_ms: float, device=None, dtype=np.float32) -> Trace:
+    """Run `neuron` for a population: params {name: [population]}, input [population, steps].
+
+    `dtype=np.float64` runs the same float32 inputs in double precision (the cross-check's
+    measure of how far float32 rounding alone moves a trace)."""
     device = device or default_device()
     with torch.no_grad():
-        p = {k: torch.as_tensor(np.array(v, np.float32), device=device) for k, v in params.items()}
-        drive = torch.as_tensor(np.array(input_current, np.float32), device=device)
+        p = {k: torch.as_tensor(np.array(v, np.float32).astype(dtype), device=device) for k, v in params.items()}
+        drive = torch.as_tensor(np.array(input_current, np.float32).astype(dtype), device=device)
         state = neuron.initial_state(p)
         spiked, volts, finite = [], [], []
         for k in range(drive.shape[1]):
@@ -77,7 +80,7 @@ def trace(neuron: TorchNeuron, params, input_current, dt_ms: float, device=None)
             volts.append(v)
             finite.append(torch.stack([torch.isfinite(x) for x in state]).all(0))
         as_np = lambda xs: torch.stack(xs, 1).cpu().numpy()  # noqa: E731
-        return Trace(as_np(spiked), as_np(volts).astype(np.float32), as_np(finite))
+        return Trace(as_np(spiked), as_np(volts).astype(dtype), as_np(finite))
 
 
 def recording(tr: Trace, dt_ms: float, t_end: float, block_len: int) -> simulate.Recording:

@@ -14,7 +14,8 @@ def register(subparsers) -> None:
         description="Replays each pattern's optimum of a run directory in Norse under the same stimulus "
         "and compares spike steps and voltage traces with jaxplaus's replay; a disagreement is explained "
         "only when switching off the documented scheme difference (e.g. figure1.m's update order) "
-        "makes them agree. Needs torch and norse.",
+        "makes them agree. Where Norse's own float32 and float64 replays part (chaotic optima), the "
+        "comparison is judged before that step, and the report says so. Needs torch and norse.",
     )
     parser.add_argument("--run", type=Path, required=True, help="run directory (holds results.json)")
     add_json_flag(parser)
@@ -45,6 +46,7 @@ def render(report: dict) -> str:
             f"{max(shifts) if shifts else 0:>10.3g} {dv if dv is not None else float('nan'):>10.3g} "
             f"{rel if rel is not None else float('nan'):>9.2g}  {str(p['passed_jaxplaus']):>5s}/{str(p['passed_norse']):9s} "
             f"{', '.join(p['causes'])}"
+            + (f" (judged before {p['float32_horizon_ms']:g} ms)" if p["judged_before_horizon"] else "")
         )
     s = report["summary"]
     lines.append(f"agree {s['agree']}, rounding {s['rounding']}, explained {s['explained']}, unexplained {s['unexplained']}; "
@@ -53,4 +55,8 @@ def render(report: dict) -> str:
         lines.append(f"  {name}: {text}; affects {', '.join(s['affected_patterns'].get(name, [])) or 'no pattern'}")
     if s["validator_differs"]:
         lines.append(f"  validator verdict differs on: {', '.join(s['validator_differs'])}")
+    if s["judged_before_horizon"]:
+        lines.append(
+            f"  chaotic, judged before Norse's float32 horizon (where its float32 replay leaves its float64 "
+            f"replay; no float32 replay can follow it further): {', '.join(s['judged_before_horizon'])}")
     return "\n".join(lines)

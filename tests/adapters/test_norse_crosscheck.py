@@ -104,6 +104,50 @@ def test_a_wrong_mapping_is_reported_unexplained(tmp_path, monkeypatch):
     assert report["summary"]["unexplained"] == 1
 
 
+# An optimum of a wide-bound Izhikevich assessment (seed 0) in a chaotic regime: Norse's own
+# float32 replay leaves its float64 replay at 72 ms of 160.
+CHAOTIC_MIXED_MODE = {"mixed_mode": (
+    {"a": -0.1, "b": -0.9343684315681458, "c": -58.61115264892578, "d": 10.0, "v0": -76.43060302734375},
+    {"amplitude": 61.88105773925781})}
+
+
+def test_chaotic_optimum_is_judged_before_the_float32_horizon(tmp_path):
+    report = adapter.crosscheck_run(write_run(tmp_path / "iz", "izhikevich", CHAOTIC_MIXED_MODE))
+    p = report["patterns"]["mixed_mode"]
+    assert p["status"] == "explained" and p["causes"] == ["update_order"], p
+    assert p["judged_before_horizon"] and 40.0 <= p["float32_horizon_ms"] < 160.0, p
+    assert report["summary"]["judged_before_horizon"] == ["mixed_mode"]
+    from jaxplaus.commands.crosscheck import render
+
+    assert f"judged before {p['float32_horizon_ms']:g} ms" in render(report)
+
+
+def test_the_horizon_does_not_excuse_a_wrong_mapping(tmp_path, monkeypatch):
+    def too_fast(model, params, dt_ms):
+        mapped = norse_counterpart(model, params, dt_ms)
+        return mapped._replace(params={**mapped.params, "tau_inv": 1.01 * mapped.params["tau_inv"]})
+
+    monkeypatch.setattr(adapter, "norse_counterpart", too_fast)
+    report = adapter.crosscheck_run(write_run(tmp_path / "iz", "izhikevich", CHAOTIC_MIXED_MODE))
+    assert report["patterns"]["mixed_mode"]["status"] == "unexplained", report["patterns"]["mixed_mode"]
+
+
+def _replay(spike_steps, v):
+    return adapter.Replay(np.asarray(spike_steps, int), len(spike_steps), np.asarray(v), True, True)
+
+
+def test_float32_horizon_is_the_first_step_apart():
+    v = np.linspace(-70.0, -50.0, 10)
+    same = _replay([3], v)
+    assert adapter.float32_horizon(same, _replay([3], v.astype(np.float64))) == 10
+    assert adapter.float32_horizon(same, _replay([4], v)) == 3  # a spike one step later
+    drifted = v.astype(np.float64).copy()
+    drifted[6:] += 0.5  # 0.5 / 70 is beyond 1e-4 relative
+    assert adapter.float32_horizon(same, _replay([3], drifted)) == 6
+    blown = np.full(10, np.nan)
+    assert adapter.float32_horizon(_replay([], blown), _replay([], blown)) == 10  # blown up in both
+
+
 def test_bad_run_directories_are_usage_errors(tmp_path):
     from jaxplaus.errors import UsageError
 
