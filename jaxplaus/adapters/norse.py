@@ -221,10 +221,12 @@ class Closeness(NamedTuple):
 
 
 def closeness(ours: Replay, theirs: Replay, horizon: int, dt_ms: float) -> Closeness:
-    """Close over the whole trace, or else over the steps before Norse's float32 horizon."""
+    """Close over the whole trace, or else over the steps before Norse's float32 horizon, provided
+    those steps hold at least one of Norse's spikes (an empty or silent window proves nothing)."""
     if compare(ours, theirs, dt_ms).close:
         return Closeness(True, False)
-    if horizon < len(theirs.v) and compare(_before(ours, horizon), _before(theirs, horizon), dt_ms).close:
+    window_spikes = np.any(theirs.spike_steps < horizon)
+    if horizon < len(theirs.v) and window_spikes and compare(_before(ours, horizon), _before(theirs, horizon), dt_ms).close:
         return Closeness(True, True)
     return Closeness(False, False)
 

@@ -148,6 +148,15 @@ def test_float32_horizon_is_the_first_step_apart():
     assert adapter.float32_horizon(_replay([], blown), _replay([], blown)) == 10  # blown up in both
 
 
+def test_a_window_without_spikes_excuses_nothing():
+    norse = _replay([20, 60], np.linspace(-70.0, -50.0, 80))
+    ours = _replay([30, 70], np.linspace(-70.0, -40.0, 80))  # 2.5 ms late: not close at dt 0.25
+    assert adapter.closeness(ours, norse, 80, 0.25) == (False, False)
+    assert adapter.closeness(ours, norse, 10, 0.25) == (False, False)  # before any spike
+    near = _replay([20, 70], np.linspace(-70.0, -50.0, 80))
+    assert adapter.closeness(near, norse, 40, 0.25) == (True, True)  # the first spike is shared
+
+
 def test_bad_run_directories_are_usage_errors(tmp_path):
     from jaxplaus.errors import UsageError
 
