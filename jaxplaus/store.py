@@ -141,9 +141,11 @@ def open_run_dir(out: Path, config: dict, resume: bool) -> bool:
     if (out / CONFIG).exists():
         if not resume:
             raise UsageError(f"{out} holds an unfinished run; pass --resume to continue it")
-        saved = read_json(out / CONFIG)
-        if saved != json.loads(json.dumps(config, default=to_jsonable)):
-            raise UsageError(f"{out} was started with a different configuration; cannot resume")
+        saved, wanted = read_json(out / CONFIG), json.loads(json.dumps(config, default=to_jsonable))
+        if saved != wanted:
+            differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k, "<absent>") != wanted.get(k, "<absent>"))
+            raise UsageError(f"{out} was started with a different configuration (differs in: {', '.join(differing)}); "
+                             "cannot resume")
         return (out / CHECKPOINT).exists()
     if resume:
         raise UsageError(f"nothing to resume in {out}")

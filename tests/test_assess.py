@@ -92,7 +92,7 @@ def test_ipop_runs_its_phases_on_the_same_budget(finished, tmp_path):
 def test_resume_refuses_a_different_configuration(tmp_path):
     out = tmp_path / "partial"
     A.assess(A.AssessConfig(**SMALL), out=out, progress=False, stop_after=1)
-    with pytest.raises(A.UsageError, match="different configuration"):
+    with pytest.raises(A.UsageError, match=r"different configuration \(differs in: seed\)"):
         A.assess(A.AssessConfig(**{**SMALL, "seed": 4}), out=out, resume=True, progress=False)
     with pytest.raises(A.UsageError, match="--resume"):
         A.assess(A.AssessConfig(**SMALL), out=out, progress=False)
