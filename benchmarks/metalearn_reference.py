@@ -38,10 +38,13 @@ def main(argv=None):
     parser.add_argument("metalearn_args", nargs="*", help="`jaxplaus metalearn` options (after --)")
     args = parser.parse_args(argv)
 
+    import jax
+    import jax.numpy as jnp
+
     from jaxplaus.cli import build_parser
     from jaxplaus.commands.metalearn import config_from_args
     from jaxplaus.plasticity import analysis, experiment
-    from jaxplaus.plasticity.metalearn import make_evaluator
+    from jaxplaus.plasticity.metalearn import HELDOUT_KEY, make_evaluator
     from jaxplaus.plasticity.rules import vogels2011
 
     if args.run:
@@ -52,11 +55,6 @@ def main(argv=None):
         sys.exit("Vogels et al. 2011 is a reference for --task stability --rule ie6 only")
     search, net, task = experiment.build(config)
     theta = np.asarray(vogels2011(), np.float32)
-
-    import jax
-    import jax.numpy as jnp
-
-    from jaxplaus.plasticity.metalearn import HELDOUT_KEY
 
     # the same batch and keys as `metalearn.heldout`, keeping the per-trial blow-up flags
     evaluate = make_evaluator(net, search.rule, task, config["heldout_trials"], config["connectivity"] == "trial")
