@@ -38,13 +38,9 @@ def main(argv=None):
     parser.add_argument("metalearn_args", nargs="*", help="`jaxplaus metalearn` options (after --)")
     args = parser.parse_args(argv)
 
-    import jax
-    import jax.numpy as jnp
-
     from jaxplaus.cli import build_parser
     from jaxplaus.commands.metalearn import config_from_args
-    from jaxplaus.plasticity import analysis, experiment
-    from jaxplaus.plasticity.metalearn import HELDOUT_KEY, make_evaluator
+    from jaxplaus.plasticity import experiment
     from jaxplaus.plasticity.rules import vogels2011
 
     if args.run:
@@ -54,23 +50,18 @@ def main(argv=None):
     if config["rule"] != "ie6" or config["task"] != "stability":
         sys.exit("Vogels et al. 2011 is a reference for --task stability --rule ie6 only")
     search, net, task = experiment.build(config)
-    theta = np.asarray(vogels2011(), np.float32)
-
-    # the same batch and keys as `metalearn.heldout`, keeping the per-trial blow-up flags
-    evaluate = make_evaluator(net, search.rule, task, config["heldout_trials"], config["connectivity"] == "trial")
-    key = jax.random.fold_in(jax.random.PRNGKey(config["seed"]), HELDOUT_KEY)
-    losses, diagnostics = evaluate(jnp.asarray(theta)[None], key)
-    blown = np.asarray(diagnostics["blown"])[0]
-    report = {"config": config, "vogels2011": summary(np.asarray(losses)[0], blown)}
-    alive = ~blown
-    rates = [float(np.asarray(diagnostics[k])[0][alive].mean()) if alive.any() else None for k in ("rate_e", "rate_i")]
-    report["vogels2011"].update(rate_e_hz=rates[0], rate_i_hz=rates[1],
-                                fixed_point_hz=analysis.fixed_points(search.rule, theta, *rates))
+    vogels = {"params": dict(zip(search.rule.names(), vogels2011()))}
+    # the check every metalearn run ends with, on the same held-out trials
+    check = experiment.check_final_rule(config, search.rule, net, task, vogels, progress=False)
+    report = {"config": config, "vogels2011": {
+        **summary(check["losses"], check["blown"]),
+        **{k: check[k] for k in ("rate_e_hz", "rate_i_hz", "fixed_point_hz")}}}
     if args.run and (args.run / "results.json").is_file():
         checked = json.loads((args.run / "results.json").read_text())["final_rule"].get("heldout")
         if checked:
-            # per-trial blow-up flags are not stored; the blow-up penalty is at least 160
-            report["final_rule"] = summary(checked["losses"], np.asarray(checked["losses"]) >= 160.0)
+            # runs from before per-trial flags were stored: the blow-up penalty is at least 160
+            blown = checked.get("blown", np.asarray(checked["losses"]) >= 160.0)
+            report["final_rule"] = summary(checked["losses"], blown)
     print(json.dumps(report, indent=1))
 
 

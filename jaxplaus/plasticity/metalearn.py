@@ -151,6 +151,7 @@ def heldout(net: Network, rule, task, theta, n_trials: int, connectivity_per_tri
         "loss": float(losses.mean()),
         "loss_sem": sem,
         "losses": losses.tolist(),
+        "blown": blown.tolist(),
         "blown_fraction": float(blown.mean()),
         "rate_e_hz": _rate(np.asarray(diagnostics["rate_e"])[0], blown),
         "rate_i_hz": _rate(np.asarray(diagnostics["rate_i"])[0], blown),

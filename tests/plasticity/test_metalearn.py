@@ -64,6 +64,7 @@ def test_final_rule_is_evaluated_on_fresh_trials(runs):
     whole, _, resumed, rows = runs
     check = whole["final_rule"]["heldout"]
     assert check["trials"] == 2 and len(check["losses"]) == 2
+    assert len(check["blown"]) == 2 and np.isclose(check["blown_fraction"], np.mean(check["blown"]))
     assert np.isclose(check["loss"], np.mean(check["losses"])) and check["loss_sem"] >= 0
     assert resumed["final_rule"]["heldout"]["losses"] == check["losses"]  # same seed, same fresh trials
     row = next(r for r in rows if r["run_dir"] == whole["run_dir"])
