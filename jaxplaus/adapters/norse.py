@@ -197,15 +197,15 @@ def compare(ours: Replay, theirs: Replay, dt_ms: float) -> Comparison:
     return Comparison(bool(agree), bool(close), (ours.n_spikes, theirs.n_spikes), diffs, max_abs, max_rel)
 
 
-def float32_horizon(single: Replay, double: Replay) -> int:
+def float32_horizon(single: Replay, double: Replay, rel_dv: float = REL_DV_TOLERANCE) -> int:
     """Steps before Norse's float32 replay leaves its float64 replay (a spike step apart, or a
-    voltage beyond `REL_DV_TOLERANCE`): how far float32 rounding alone lets a trace be followed."""
+    voltage beyond `rel_dv` of max |v|): how far float32 rounding alone lets a trace be followed."""
     spikes = np.zeros((2, len(single.v)), bool)
     spikes[0, single.spike_steps], spikes[1, double.spike_steps] = True, True
     finite = np.isfinite(double.v)
     scale = max(float(np.max(np.abs(double.v[finite]), initial=0.0)), 1e-6)
     with np.errstate(invalid="ignore"):
-        near = np.abs(single.v.astype(np.float64) - double.v) <= REL_DV_TOLERANCE * scale
+        near = np.abs(single.v.astype(np.float64) - double.v) <= rel_dv * scale
     apart = (spikes[0] != spikes[1]) | ~(near | (~finite & ~np.isfinite(single.v)))
     return int(np.argmax(apart)) if apart.any() else len(single.v)
 

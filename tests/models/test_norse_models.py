@@ -26,7 +26,7 @@ from norse.torch.functional.lif_adex import (  # noqa: E402
 )
 
 from jaxplaus import patterns  # noqa: E402
-from jaxplaus.adapters.norse import norse_dt  # noqa: E402
+from jaxplaus.adapters.norse import Replay, float32_horizon, norse_dt  # noqa: E402
 from jaxplaus.adapters.torch_model import currents  # noqa: E402
 from jaxplaus.models import NorseAdEx, NorseIzhikevich, NorseLIF  # noqa: E402
 
@@ -146,12 +146,8 @@ case = st.tuples(
 
 def _predictable_steps(single, double):
     """Steps before Norse's float32 run leaves its float64 run (spikes, or REL / 100 in v)."""
-    (z32, v32), (z64, v64) = single, double
-    scale = max(np.max(np.abs(v64[np.isfinite(v64)]), initial=0.0), 1e-6)
-    with np.errstate(invalid="ignore"):
-        apart = (z32 != z64) | ~(np.abs(v32.astype(np.float64) - v64) <= REL / 100 * scale)
-    apart &= np.isfinite(v64) | np.isfinite(v32)  # a blow-up in both is agreement
-    return int(np.argmax(apart)) if apart.any() else len(z32)
+    as_replay = lambda z, v: Replay(np.flatnonzero(z), int(np.sum(z)), v, True, True)  # noqa: E731
+    return float32_horizon(as_replay(*single), as_replay(*double), rel_dv=REL / 100)
 
 
 def _norse_runs(step, make_state, params, drive, dt_ms, param_type):
