@@ -32,9 +32,12 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     firsts = jnp.where(rec.spike_count >= 1, rec.first_spike, jnp.inf)
     lasts = jnp.where(rec.spike_count >= 2, rec.last_spike, jnp.inf)
     candidates = jnp.stack([firsts, lasts], axis=-1).reshape(-1)  # ascending, inf where no spike
-    candidates = jnp.pad(candidates, (0, max(0, max_spikes - candidates.shape[-1])), constant_values=jnp.inf)
-    # the earliest max_spikes spikes (top_k is faster than a scatter into slots on CPU)
-    times = -jax.lax.top_k(-candidates, max_spikes)[0]
+    # the earliest max_spikes spikes, compacted: slot j takes the candidate where the running
+    # count of spikes reaches j + 1 (a binary search is 2x faster than lax.top_k on CPU, 4x a sort)
+    seen = jnp.cumsum(jnp.isfinite(candidates))
+    index = jnp.searchsorted(seen, jnp.arange(1, max_spikes + 1), side="left", method="scan")
+    last = candidates.shape[-1] - 1
+    times = jnp.where(index <= last, candidates[jnp.minimum(index, last)], jnp.inf)
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
     return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
 
@@ -71,6 +74,16 @@ def last_valid(x):
     valid = ~jnp.isnan(x)
     index = x.shape[-1] - 1 - jnp.argmax(valid[::-1])
     return jnp.where(jnp.any(valid), x[index], jnp.nan)
+
+
+def nanmedian(x):
+    """`jnp.nanmedian` of a 1-D array, from the top half of a `lax.top_k` (XLA's CPU sort is
+    slow; a partial top-k of half the entries is 3-4x faster)."""
+    n = jnp.sum(~jnp.isnan(x))
+    top = jax.lax.top_k(jnp.where(jnp.isnan(x), -jnp.inf, x), x.shape[-1] // 2 + 1)[0]  # descending
+    # ranks (n - 1) // 2 and n // 2 from the top are the middle ones from the bottom too
+    middle = 0.5 * (top[jnp.maximum((n - 1) // 2, 0)] + top[n // 2])
+    return jnp.where(n > 0, middle, jnp.nan)
 
 
 def interval_cv(isi):

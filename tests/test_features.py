@@ -1,10 +1,46 @@
-"""Features that read the voltage trace give the same answer at any sampling."""
+"""Features: spike times and robust statistics against numpy; features that read the voltage
+trace give the same answer at any sampling."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jaxplaus import features
+from jaxplaus.simulate import Recording
+
+BLOCKS = 80  # 160 spike candidates: more than MAX_SPIKES, so the buffer can overflow
+
+
+@jax.jit
+def _spike_times(count, first, last):
+    rec = Recording(count, first, last, jnp.zeros(BLOCKS), jnp.zeros(BLOCKS), jnp.bool_(True))
+    return features.response(rec, 0.25, 4).spike_times
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=BLOCKS, max_size=BLOCKS), st.integers(0, 2**31 - 1))
+def test_spike_times_are_each_blocks_first_and_last_spike_in_order(counts, seed):
+    rng = np.random.default_rng(seed)
+    counts = np.asarray(counts)
+    # a block of 1 ms: the first spike in its first half, the last in its second
+    first = np.arange(BLOCKS) + rng.uniform(0.0, 0.5, BLOCKS)
+    last = np.arange(BLOCKS) + rng.uniform(0.5, 1.0, BLOCKS)
+    expected = [t for b in range(BLOCKS) for t, shown in ((first[b], counts[b] >= 1), (last[b], counts[b] >= 2)) if shown]
+    expected = (expected + [np.inf] * features.MAX_SPIKES)[: features.MAX_SPIKES]
+    times = _spike_times(jnp.asarray(counts, jnp.int32), jnp.asarray(np.where(counts >= 1, first, np.inf), jnp.float32),
+                         jnp.asarray(np.where(counts >= 1, last, np.inf), jnp.float32))
+    np.testing.assert_array_equal(np.asarray(times), np.asarray(expected, np.float32))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.floats(0.0, 1e3, width=32), st.just(np.nan)), min_size=1, max_size=95))
+def test_nanmedian_equals_numpys(values):
+    x = np.asarray(values, np.float32)
+    expected = np.nanmedian(x) if np.any(~np.isnan(x)) else np.nan
+    np.testing.assert_allclose(float(features.nanmedian(jnp.asarray(x))), expected, rtol=1e-6)
 
 
 def _response(t, v):

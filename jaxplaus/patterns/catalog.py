@@ -77,7 +77,7 @@ def tonic_spiking(r, gains, m, v_th):
     t = r.spike_times
     isi = F.window_intervals(t, onset, m.end + 1e-3)
     last = _nth(isi, -1)
-    median = jnp.nanmedian(isi)
+    median = F.nanmedian(isi)
     return [
         _silent_before(t, onset),
         C.count_at_least("spikes during the step", _n(t, onset, m.end + 1e-3), 4),
