@@ -317,12 +317,29 @@ def pair_shaping(r, gains, m, v_th, responds_to_longer: bool):
 
 def resonator(r, gains, m, v_th):
     """Fires for the pulse pair at its resonant (here: the longer) interval, not the other.
-    Resonance is a property of a resting state, so the neuron must be at rest when the first
-    pair arrives, not drifting towards a spike of its own."""
+    Resonance comes from damped subthreshold oscillations of a resting state: the neuron is at
+    rest when the first pair arrives (not drifting towards a spike of its own), its response to
+    the other pair rings (a peak, then an undershoot), and the response to the resonant pair is
+    over within one interval (about one period) of its second pulse, back at rest by the end. A
+    neuron whose excitability merely drifts with time relaxes without ringing, and fires late or
+    runs away."""
     criteria = _pair_response(r, gains, m, v_th, responds_to_longer=True)
-    if _fire_and_quiet(m, responds_to_longer=True) is None:
+    roles = _fire_and_quiet(m, responds_to_longer=True)
+    if roles is None:
         return criteria
-    return criteria + [_settled(r, v_th, m.pulses[0][0], m.pulses[0][0])]
+    (interval, second, end), (_, quiet_second, quiet_end) = roles
+    quiet_off = dict(m.pulses)[quiet_second]
+    t = r.spike_times
+    quiet_from = second + interval
+    span = v_th - F.resting_voltage(r, m.pulses[0][0])
+    return criteria + [
+        _settled(r, v_th, m.pulses[0][0], m.pulses[0][0]),
+        C.count_at_least("turning points of v after the other pair", _turning_points_after(r, quiet_off, quiet_end), 2),
+        C.fraction_at_most("last spike after the pair's 2nd pulse / its interval",
+                           (jnp.maximum(F.last_before(t, end + 1e-3), second) - second) / interval, 1.0),
+        C.fraction_at_most("drift of v after the response / (threshold - rest)",
+                           F.drift(r, end - 0.2 * (end - quiet_from), end) / span, SETTLED),
+    ]
 
 
 def integrator(r, gains, m, v_th):

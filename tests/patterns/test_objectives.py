@@ -6,6 +6,7 @@ import pytest
 
 from jaxplaus import features, models, patterns, simulate
 from jaxplaus.patterns import BLOWUP_LOSS
+from jaxplaus.patterns import criteria as C
 
 IZH = models.get("izhikevich")
 TONIC = patterns.get("tonic_spiking")
@@ -71,6 +72,24 @@ def test_a_slowly_depolarising_neuron_is_not_a_resonator():
     r = izh_response(drifting, RESONATOR, [1.655])
     assert int(r.n_spikes) >= 1  # it does fire after the resonant pair ...
     assert not score(RESONATOR, r, [1.655])[1]  # ... but was not at rest between the trials
+
+
+def _holds(pattern, response, gains):
+    criteria = pattern.criteria(response, np.float32(gains), jnp.float32(30.0))
+    return {c.name: bool(C.holds(c)) for c in criteria}
+
+
+def test_a_neuron_that_does_not_ring_is_not_a_resonator():
+    # an optimum CMA-ES found before the resonator had to ring: a ~ 0 again, one spike 12 ms after
+    # the late pair, at rest between the trials; its response to the early pair is a plain
+    # relaxation (no undershoot), so only a drift of its excitability can tell the pairs apart
+    one_dimensional = {"a": -0.004955, "b": 0.161973, "c": -70.26, "d": 4.7241, "v0": -77.136}
+    r = izh_response(one_dimensional, RESONATOR, [0.065])
+    held = _holds(RESONATOR, r, [0.065])
+    failed = {name for name, ok in held.items() if not ok}
+    assert failed == {"turning points of v after the other pair"}
+    ringing = _holds(RESONATOR, izh_response(FIGURE1_RESONATOR, RESONATOR, [0.65]), [0.65])
+    assert all(ringing.values())
 
 
 def test_pair_shaping_grades_subthreshold_responses_and_vanishes_on_a_pass():
