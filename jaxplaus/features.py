@@ -32,12 +32,12 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     firsts = jnp.where(rec.spike_count >= 1, rec.first_spike, jnp.inf)
     lasts = jnp.where(rec.spike_count >= 2, rec.last_spike, jnp.inf)
     candidates = jnp.stack([firsts, lasts], axis=-1).reshape(-1)  # ascending, inf where no spike
-    # the earliest max_spikes spikes, compacted: slot j takes the candidate where the running
-    # count of spikes reaches j + 1 (a binary search is 2x faster than lax.top_k on CPU, 4x a sort)
-    seen = jnp.cumsum(jnp.isfinite(candidates))
-    index = jnp.searchsorted(seen, jnp.arange(1, max_spikes + 1), side="left", method="scan")
-    last = candidates.shape[-1] - 1
-    times = jnp.where(index <= last, candidates[jnp.minimum(index, last)], jnp.inf)
+    # the earliest max_spikes spikes, compacted: each spike goes to the slot its running count
+    # names (on CPU a scatter is 2x faster than lax.top_k and 4x a sort, and compiles quicker
+    # than a binary search)
+    found = jnp.isfinite(candidates)
+    slot = jnp.where(found, jnp.cumsum(found) - 1, max_spikes)
+    times = jnp.full(max_spikes, jnp.inf, candidates.dtype).at[slot].set(candidates, mode="drop")
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
     return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
 
