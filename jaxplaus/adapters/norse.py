@@ -231,6 +231,19 @@ def closeness(ours: Replay, theirs: Replay, horizon: int, dt_ms: float) -> Close
     return Closeness(False, False)
 
 
+class Verdict(NamedTuple):
+    """One pattern's cross-check outcome (`status`: agree, rounding, explained or unexplained)."""
+
+    status: str
+    causes: tuple = ()
+    port_agrees: bool | None = None
+    bridge_agrees: bool | None = None
+    judged_before_horizon: bool = False
+
+    def as_report(self) -> dict:
+        return {**self._asdict(), "causes": list(self.causes)}
+
+
 def _finite_or_none(x):
     return x if isinstance(x, float) and math.isfinite(x) else None
 
@@ -298,8 +311,8 @@ def crosscheck(model, cases: list[Case], dt_ms: float, device=None) -> dict:
     for k, cmp in enumerate(first):
         if not cmp.agree and not counterparts[k].differences:
             near = closeness(ours[k], reference[k], horizons[k], dt_ms)
-            verdicts[k] = dict(status="rounding" if near.close else "unexplained", causes=[], port_agrees=None,
-                               bridge_agrees=None, judged_before_horizon=near.judged_before_horizon)
+            verdicts[k] = Verdict("rounding" if near.close else "unexplained",
+                                  judged_before_horizon=near.judged_before_horizon)
     if disagreeing:
         subset, subset_reference = [cases[k] for k in disagreeing], [reference[k] for k in disagreeing]
         subset_horizons = [horizons[k] for k in disagreeing]
@@ -323,19 +336,17 @@ def crosscheck(model, cases: list[Case], dt_ms: float, device=None) -> dict:
                 causes, status = own, "explained"
             else:
                 causes, status = [], "unexplained"
-            verdicts[k] = dict(status=status, causes=causes, port_agrees=port_ok[j],
-                               bridge_agrees=bridge_ok[j].close if bridgeable else None,
-                               judged_before_horizon=before_horizon)
+            verdicts[k] = Verdict(status, tuple(causes), port_ok[j], bridge_ok[j].close if bridgeable else None,
+                                  before_horizon)
 
     report_patterns, by_cause = {}, {}
     for k, (case, cmp) in enumerate(zip(cases, first)):
-        verdict = verdicts.get(k, dict(status="agree", causes=[], port_agrees=None, bridge_agrees=None,
-                                       judged_before_horizon=False))
-        for cause in verdict["causes"]:
+        verdict = verdicts.get(k, Verdict("agree"))
+        for cause in verdict.causes:
             by_cause.setdefault(cause, []).append(case.pattern.name)
         report_patterns[case.pattern.name] = {
             "agree": cmp.agree,
-            **verdict,
+            **verdict.as_report(),
             "n_spikes": {"jaxplaus": cmp.n_spikes[0], "norse": cmp.n_spikes[1]},
             "spike_time_diffs_ms": [round(d, 6) for d in cmp.spike_time_diffs_ms],
             "max_abs_dv": _finite_or_none(cmp.max_abs_dv),

@@ -31,13 +31,17 @@ BETWEEN_TRIALS = 0.05
 TURNING_POINTS_DELAY_MS = 2.0  # skip the end of the pulse / spike before counting turning points
 
 
+def _late_drift(r, span, start, end):
+    """The largest move of v over the last fifth of (start, end), in units of `span`."""
+    return F.drift(r, end - 0.2 * (end - start), end) / span
+
+
 def _settled(r, v_th, t_rest, end):
     """Silence is a resting state, not a slow approach to the next spike: over the last fifth of
     (t_rest, end) -- or of (0, end) when t_rest == end -- v moves little."""
     span = v_th - F.resting_voltage(r, t_rest)
     start = t_rest if t_rest < end else 0.0
-    return C.fraction_at_most("drift of v at the end / (threshold - rest)",
-                              F.drift(r, end - 0.2 * (end - start), end) / span, SETTLED)
+    return C.fraction_at_most("drift of v at the end / (threshold - rest)", _late_drift(r, span, start, end), SETTLED)
 
 
 def _nth(isi, k):
@@ -338,7 +342,7 @@ def resonator(r, gains, m, v_th):
         C.fraction_at_most("last spike after the pair's 2nd pulse / its interval",
                            (jnp.maximum(F.last_before(t, end + 1e-3), second) - second) / interval, 1.0),
         C.fraction_at_most("drift of v after the response / (threshold - rest)",
-                           F.drift(r, end - 0.2 * (end - quiet_from), end) / span, SETTLED),
+                           _late_drift(r, span, quiet_from, end), SETTLED),
     ]
 
 
