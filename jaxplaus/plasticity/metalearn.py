@@ -48,6 +48,9 @@ def make_strategy(name: str, population: int, n_params: int, sigma: float):
     return strategy, params
 
 
+BATCH_AXES = ("trials", "candidates")  # the evaluator's vmap axes, named for `network.step`
+
+
 @functools.lru_cache(maxsize=8)  # one compiled evaluator per configuration and process
 def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_trial: bool = True) -> Callable:
     """jit(thetas [C, d], key) -> (losses [C, n_trials], diagnostics of [C, n_trials]).
@@ -68,9 +71,10 @@ def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_tri
             if not connectivity_per_trial:
                 trial = trial._replace(connectivity=shared)
             train_s = draw_train_seconds(k_train, task)
-            return jax.vmap(lambda theta: task.trial_loss(net, rule, theta, trial, train_s))(thetas)
+            loss = lambda theta: task.trial_loss(net, rule, theta, trial, train_s, batch_axes=BATCH_AXES)  # noqa: E731
+            return jax.vmap(loss, axis_name="candidates")(thetas)
 
-        losses, diagnostics = jax.vmap(per_trial)(jax.random.split(k_trials, n_trials))
+        losses, diagnostics = jax.vmap(per_trial, axis_name="trials")(jax.random.split(k_trials, n_trials))
         return losses.T, jax.tree_util.tree_map(lambda x: x.T, diagnostics)
 
     return jax.jit(evaluate)

@@ -12,7 +12,9 @@ number of synapses. The size covers 3x the blow-up rate (100 Hz) for E and 600 H
 step; a step with more spikes than that is an `overflow`, which the simulation treats as a
 blow-up (a population that synchronous has left any regime a task scores) except during the
 first STARTUP_S, where the network's onset burst (all neurons charged at once before any
-inhibition has built up; up to ~8% of E in one step) drops the excess spikes instead. A multi-pass
+inhibition has built up; up to ~8% of E in one step) drops the excess spikes instead. Most steps
+of a healthy network need far fewer slots: a batch whose networks all spiked sparsely in a step
+uses short arrays (`quiet_events`) for it (`step`, `batch_axes`). A multi-pass
 `while_loop` that never drops spikes was tried first: under vmap it selects its whole carry
 (weights included) on every extra pass, and runaway candidates made a generation ~40x slower.
 Postsynaptic plasticity needs a neuron's *incoming* synapses: `inmap[i, :]` lists their flat
@@ -66,6 +68,14 @@ class Network(NamedTuple):
         """Spikes one step can deliver: 3x the 100 Hz blow-up rate for E, 600 Hz for I."""
         rate = 300.0 if population == "E" else 600.0
         return int(math.ceil(self.size(population) * rate * self.dt)) + 4
+
+    def quiet_events(self, population: str) -> int:
+        """Slots for steps in which no network of a batch is busy (`step`): the mean count of a
+        population at 20 Hz (E) or 40 Hz (I) plus 5 Poisson standard deviations, so an
+        asynchronous network near SPEC's 10 Hz target all but never needs the full arrays."""
+        rate = 20.0 if population == "E" else 40.0
+        mean = self.size(population) * rate * self.dt
+        return min(int(math.ceil(mean + 5 * math.sqrt(mean))) + 2, self.max_events(population))
 
     def out_degree(self, projection: str) -> int:
         """Targets per presynaptic neuron: p * N_post, with p chosen so in-degrees match SPEC."""
@@ -204,7 +214,7 @@ def _neuron_features(net: Network, state: State, population: str) -> dict:
     }
 
 
-def step(net: Network, rule, theta, trial: Trial, state: State, t_index, external_rate, learning=1.0, halted=False):
+def step(net: Network, rule, theta, trial: Trial, state: State, t_index, external_rate, learning=1.0, halted=False, batch_axes=()):
     """One dt: membrane update, spikes, synaptic events, plasticity, traces.
 
     `external_rate` (Hz per Poisson source, per population: dict of scalars or [n] arrays) lets
@@ -212,6 +222,11 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
     `learning` scales every weight change (0 freezes plasticity, e.g. while scoring).
     `halted` silences all spikes: a blown-up network that vmap keeps stepping alongside the
     others then costs no event passes.
+    `batch_axes` names the `vmap` axes the caller batches networks over. Synaptic events are then
+    passed through event arrays of `quiet_events` slots whenever no network of the batch has
+    more spikes than that in this step, and of `max_events` slots otherwise: one `lax.cond` for
+    the whole batch, whereas under an unnamed vmap the condition is per network and both
+    branches run. Either way the same spikes are delivered in the same order.
     Returns (state, spiked) with spiked a dict population -> bool [n].
     """
     dt = net.dt
@@ -231,69 +246,74 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
         g_ampa[pop] = ga * math.exp(-dt / net.tau_ampa) + net.w_input * counts
         g_gaba[pop] = gg * math.exp(-dt / net.tau_gaba)
 
-    plastic = rule.projections
-    weights = dict(state.weights)
-    features = {pop: _neuron_features(net, state, pop) for pop in POPULATIONS}
-    thetas = rule.split(theta)
-    events, overflow = {}, jnp.bool_(False)
-    for pop in POPULATIONS:
-        events[pop], over = spike_events(spiked[pop], net.max_events(pop))
-        overflow = overflow | over
+    def propagate(sizes):
+        return lambda operands: _propagate(net, rule, theta, trial, state, spiked, *operands, learning, sizes)
 
-    # presynaptic events: deliver conductance, then the rule's on-pre update of those rows
-    for pre in POPULATIONS:
-        outgoing = [p for p in PROJECTIONS if p[0] == pre]
-        target = g_ampa if pre == "E" else g_gaba
-
-        def deliver(carry, events, outgoing=outgoing):
-            conductance, w = carry
-            conductance, w = dict(conductance), dict(w)
-            for p in outgoing:
-                post = p[1]
-                rows = trial.connectivity[p].post.at[events].get(mode="fill", fill_value=net.size(post))
-                w_rows = (w[p] if p in plastic else trial.weights[p]).at[events].get(mode="fill", fill_value=0.0)
-                conductance[post] = conductance[post].at[rows].add(w_rows, mode="drop")
-                if p in plastic:
-                    at_post = lambda a: a.at[rows].get(mode="fill", fill_value=0.0)  # noqa: E731
-                    post_view = {k: at_post(f) for k, f in features[post].items()}
-                    post_view["traces"] = state.post_traces[p].at[:, rows].get(mode="fill", fill_value=0.0)
-                    pre_view = {"traces": state.pre_traces[p].at[:, events].get(mode="fill", fill_value=0.0)[:, :, None]}
-                    dw = learning * rule.on_pre(thetas[p], w_rows, pre_view, post_view)
-                    w[p] = w[p].at[events].set(jnp.clip(w_rows + dw, 0.0, trial.w_max), mode="drop")
-            return conductance, w
-
-        target_out, weights = deliver((target, weights), events[pre])
-        target.update(target_out)
-
-    # postsynaptic events: the rule's on-post update of each spiking neuron's incoming synapses
-    for post in POPULATIONS:
-        incoming = [p for p in plastic if p[1] == post]
-        if not incoming:
-            continue
-
-        def potentiate(w, events, incoming=incoming, post=post):
-            w = dict(w)
-            for p in incoming:
-                k_out = net.out_degree(p)
-                ids = trial.connectivity[p].inmap.at[events].get(mode="fill", fill_value=w[p].size)
-                pre_index = jnp.minimum(ids // k_out, net.size(p[0]) - 1)
-                flat = w[p].reshape(-1)
-                w_in = flat.at[ids].get(mode="fill", fill_value=0.0)
-                post_view = {k: f.at[events].get(mode="fill", fill_value=0.0)[:, None] for k, f in features[post].items()}
-                post_view["traces"] = state.post_traces[p].at[:, events].get(mode="fill", fill_value=0.0)[:, :, None]
-                pre_view = {"traces": state.pre_traces[p][:, pre_index]}
-                dw = learning * rule.on_post(thetas[p], w_in, pre_view, post_view)
-                flat = flat.at[ids].set(jnp.clip(w_in + dw, 0.0, trial.w_max), mode="drop")
-                w[p] = flat.reshape(w[p].shape)
-            return w
-
-        weights = potentiate(weights, events[post])
+    busy_sizes = {pop: net.max_events(pop) for pop in POPULATIONS}
+    quiet_sizes = {pop: net.quiet_events(pop) for pop in POPULATIONS}
+    conductances = {"E": g_ampa, "I": g_gaba}  # by presynaptic population
+    if quiet_sizes == busy_sizes:
+        conductances, weights, overflow = propagate(busy_sizes)((conductances, state.weights))
+    else:
+        busy = jnp.any(jnp.stack([jnp.sum(spiked[pop]) > quiet_sizes[pop] for pop in POPULATIONS]))
+        if batch_axes:  # the busiest network of the batch decides, so the branch is not batched
+            busy = lax.pmax(busy.astype(jnp.int32), batch_axes) > 0
+        conductances, weights, overflow = lax.cond(busy, propagate(busy_sizes), propagate(quiet_sizes), (conductances, state.weights))
 
     pre_traces, post_traces = {}, {}
-    for p in plastic:
+    thetas = rule.split(theta)
+    for p in rule.projections:
         pre_decay, post_decay = rule.trace_decays(thetas[p], dt)
         pre_traces[p] = state.pre_traces[p] * pre_decay[:, None] + spiked[p[0]]
         post_traces[p] = state.post_traces[p] * post_decay[:, None] + spiked[p[1]]
 
-    new_state = State(v, g_ampa, g_gaba, refractory, weights, pre_traces, post_traces, overflow)
+    new_state = State(v, conductances["E"], conductances["I"], refractory, weights, pre_traces, post_traces, overflow)
     return new_state, spiked
+
+
+def _propagate(net: Network, rule, theta, trial: Trial, state: State, spiked, conductances, weights, learning, sizes):
+    """This step's synaptic events through event arrays of `sizes` (population -> slots):
+    conductance delivery with the rule's on-pre update of the spiking neurons' outgoing rows,
+    then its on-post update of their incoming synapses. Returns (conductances, weights,
+    overflow), overflow meaning some population had more spikes than its slots (excess dropped)."""
+    plastic = rule.projections
+    weights = dict(weights)
+    features = {pop: _neuron_features(net, state, pop) for pop in POPULATIONS}
+    thetas = rule.split(theta)
+    events, overflow = {}, jnp.bool_(False)
+    for pop in POPULATIONS:
+        events[pop], over = spike_events(spiked[pop], sizes[pop])
+        overflow = overflow | over
+
+    # presynaptic events: deliver conductance, then the rule's on-pre update of those rows
+    conductances = {pre: dict(target) for pre, target in conductances.items()}
+    for pre in POPULATIONS:
+        conductance = conductances[pre]
+        for p in (p for p in PROJECTIONS if p[0] == pre):
+            post = p[1]
+            rows = trial.connectivity[p].post.at[events[pre]].get(mode="fill", fill_value=net.size(post))
+            w_rows = (weights[p] if p in plastic else trial.weights[p]).at[events[pre]].get(mode="fill", fill_value=0.0)
+            conductance[post] = conductance[post].at[rows].add(w_rows, mode="drop")
+            if p in plastic:
+                at_post = lambda a: a.at[rows].get(mode="fill", fill_value=0.0)  # noqa: E731
+                post_view = {k: at_post(f) for k, f in features[post].items()}
+                post_view["traces"] = state.post_traces[p].at[:, rows].get(mode="fill", fill_value=0.0)
+                pre_view = {"traces": state.pre_traces[p].at[:, events[pre]].get(mode="fill", fill_value=0.0)[:, :, None]}
+                dw = learning * rule.on_pre(thetas[p], w_rows, pre_view, post_view)
+                weights[p] = weights[p].at[events[pre]].set(jnp.clip(w_rows + dw, 0.0, trial.w_max), mode="drop")
+
+    # postsynaptic events: the rule's on-post update of each spiking neuron's incoming synapses
+    for p in plastic:
+        post = p[1]
+        k_out = net.out_degree(p)
+        ids = trial.connectivity[p].inmap.at[events[post]].get(mode="fill", fill_value=weights[p].size)
+        pre_index = jnp.minimum(ids // k_out, net.size(p[0]) - 1)
+        flat = weights[p].reshape(-1)
+        w_in = flat.at[ids].get(mode="fill", fill_value=0.0)
+        post_view = {k: f.at[events[post]].get(mode="fill", fill_value=0.0)[:, None] for k, f in features[post].items()}
+        post_view["traces"] = state.post_traces[p].at[:, events[post]].get(mode="fill", fill_value=0.0)[:, :, None]
+        pre_view = {"traces": state.pre_traces[p][:, pre_index]}
+        dw = learning * rule.on_post(thetas[p], w_in, pre_view, post_view)
+        flat = flat.at[ids].set(jnp.clip(w_in + dw, 0.0, trial.w_max), mode="drop")
+        weights[p] = flat.reshape(weights[p].shape)
+    return conductances, weights, overflow

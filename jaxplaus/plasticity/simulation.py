@@ -50,12 +50,14 @@ def run(
     chunk_steps: int = 1000,
     low_rate_grace_steps: int | None = None,
     end_step=None,
+    batch_axes: tuple = (),
 ) -> Outcome:
     """Simulate `n_steps` (a multiple of `chunk_steps`) with blow-up detection; a traced
     `end_step` <= n_steps ends a run earlier (per trial durations under vmap).
 
     The filter starts at 0 Hz, so the lower bound is only enforced after `low_rate_grace_steps`
     (default: one filter time constant); the upper bound and finiteness always are.
+    `batch_axes`: the caller's named vmap axes over networks (`network.step`).
     """
     if n_steps % chunk_steps:
         raise ValueError("n_steps must be a multiple of chunk_steps")
@@ -69,7 +71,7 @@ def run(
     def one_step(carry, t_index):
         state, rate, acc, blown, t_blowup = carry
         external_rate, learning = drive(t_index)
-        state, spiked = step(net, rule, theta, trial, state, t_index, external_rate, learning, blown)
+        state, spiked = step(net, rule, theta, trial, state, t_index, external_rate, learning, blown, batch_axes)
         instantaneous = jnp.sum(spiked["E"]) / (net.n_e * net.dt)
         rate = rate * decay + (1.0 - decay) * instantaneous
         acc = observe(acc, t_index, rate, spiked)
@@ -95,13 +97,13 @@ def run(
     return Outcome(state, acc, blown, t_blowup, rate)
 
 
-def record(net: Network, rule, theta, trial: Trial, state: State, n_steps: int, drive: Callable, n_raster: int = 100):
+def record(net: Network, rule, theta, trial: Trial, state: State, n_steps: int, drive: Callable, n_raster: int = 100, batch_axes: tuple = ()):
     """Simulate without blow-up stopping and keep what figures need: per-step E and I spike
     counts, the spikes of the first `n_raster` E and I neurons, and per-step overflow flags."""
 
     def one_step(state, t_index):
         external_rate, learning = drive(t_index)
-        state, spiked = step(net, rule, theta, trial, state, t_index, external_rate, learning)
+        state, spiked = step(net, rule, theta, trial, state, t_index, external_rate, learning, batch_axes=batch_axes)
         counts = (jnp.sum(spiked["E"]), jnp.sum(spiked["I"]))
         raster = (spiked["E"][:n_raster], spiked["I"][: n_raster // 4])
         return state, (counts, raster, state.overflow)

@@ -41,7 +41,7 @@ class Stability(NamedTuple):
     def total_steps(self, net) -> int:
         return _steps(self.train_range[1] + self.score_s, self.chunk_s, net.dt)
 
-    def trial_loss(self, net, rule, theta, trial, train_s):
+    def trial_loss(self, net, rule, theta, trial, train_s, batch_axes=()):
         chunk = int(round(self.chunk_s / net.dt))
         start = jnp.round(train_s / net.dt).astype(jnp.int32)
         end = start + int(round(self.score_s / net.dt))
@@ -60,7 +60,7 @@ class Stability(NamedTuple):
 
         state = netmod.initial_state(net, trial, rule)
         acc0 = (jnp.float32(0.0), jnp.int32(0), jnp.int32(0), jnp.int32(0))
-        out = run(net, rule, theta, trial, state, self.total_steps(net), drive, observe, acc0, chunk, end_step=end)
+        out = run(net, rule, theta, trial, state, self.total_steps(net), drive, observe, acc0, chunk, end_step=end, batch_axes=batch_axes)
         total_s = end * net.dt
         scored = jnp.maximum(out.acc[1], 1)
         loss = jnp.where(out.blown, blowup_penalty(out.t_blowup, total_s), out.acc[0] / scored)
@@ -125,7 +125,7 @@ class Familiarity(NamedTuple):
             rates[pop] = trial.input_rate + fraction * (level[:, None] - trial.input_rate)
         return rates
 
-    def trial_loss(self, net, rule, theta, trial, train_s):
+    def trial_loss(self, net, rule, theta, trial, train_s, batch_axes=()):
         chunk = int(round(self.chunk_s / net.dt))
         rates = self._pattern_rates(jax.random.fold_in(trial.noise_key, 1), net, trial)
         show, gap, test = (int(round(s / net.dt)) for s in (self.show_s, self.gap_s, self.test_s))
@@ -154,7 +154,7 @@ class Familiarity(NamedTuple):
 
         state = netmod.initial_state(net, trial, rule)
         acc0 = jnp.zeros(2 + self.n_novel, jnp.int32)
-        out = run(net, rule, theta, trial, state, self.total_steps(net), drive, observe, acc0, chunk, end_step=end)
+        out = run(net, rule, theta, trial, state, self.total_steps(net), drive, observe, acc0, chunk, end_step=end, batch_axes=batch_axes)
         response = out.acc / (net.n_e * test * net.dt)
         familiar, novel = response[:2], response[2:]
         loss = jnp.sum(jnp.where(familiar <= 20.0, 1.0 - familiar / 20.0, 0.0)) + jnp.sum(

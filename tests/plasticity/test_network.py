@@ -87,3 +87,30 @@ def test_vogels_rule_keeps_weights_within_bounds(vogels_run):
     assert not overflow[int(0.2 / net.dt) :].any()  # only the onset burst may overflow
     w = np.asarray(state.weights["IE"])
     assert np.all(np.isfinite(w)) and w.min() >= 0.0 and w.max() <= 3.0
+
+
+def test_a_batch_gets_what_each_network_gets_alone_whichever_event_arrays_it_uses():
+    """Under a named vmap the busiest network picks the event-array size for the whole batch
+    (`step`'s `batch_axes`); a quiet network then goes through the long arrays, and alone
+    through the short ones. Its spikes, conductances and plastic weights must not differ."""
+    net = N.Network("tiny", n_e=400, n_i=100, out_e=40, out_i=40)
+    assert net.quiet_events("E") < 12 < net.max_events("E")
+    rule = R.get_rule("ie6")
+    theta = jnp.asarray(R.vogels2011(), jnp.float32)
+    trials = [N.draw_trial(jax.random.PRNGKey(k), net) for k in (1, 2)]
+    states = []
+    for trial, n_e in zip(trials, (12, 3)):  # 12 E spikes: busy; 3: quiet
+        state = N.initial_state(net, trial, rule)
+        v = {"E": state.v["E"].at[:n_e].set(-40.0), "I": state.v["I"].at[:4].set(-40.0)}
+        state = state._replace(v=v, post_traces={"IE": jnp.ones((1, 400))}, pre_traces={"IE": jnp.ones((1, 100))})
+        states.append(state)
+    rate = {"E": 3.0, "I": 3.0}
+    one = lambda trial, state, axes: N.step(net, rule, theta, trial, state, 0, rate, batch_axes=axes)  # noqa: E731
+    alone = [jax.jit(lambda tr, st: one(tr, st, ()))(tr, st) for tr, st in zip(trials, states)]
+    stack = lambda xs: jax.tree_util.tree_map(lambda *a: jnp.stack(a), *xs)  # noqa: E731
+    batched = jax.jit(jax.vmap(lambda tr, st: one(tr, st, ("b",)), axis_name="b"))(stack(trials), stack(states))
+    for i, single in enumerate(alone):
+        assert int(single[1]["E"].sum()) == (12, 3)[i]
+        for a, b in zip(jax.tree_util.tree_leaves(single), jax.tree_util.tree_leaves(batched)):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[i])
+    assert not np.asarray(batched[0].overflow).any()
