@@ -5,8 +5,8 @@
 
 Measures one network and a batch of networks (a generation: candidates x trials, vmapped, the
 Vogels et al. 2011 rule on I->E with per-candidate jitter so the batch is not degenerate),
-compile time separately from run time. Brian2: SPEC section 3 lists Brian2's numbers for this
-network on the 2-core CPU; this script does not run Brian2 itself (see docs/metalearn.md).
+compile time separately from run time. The same network in Brian2: `brian2_network.py` beside
+this script (docs/metalearn.md has both side by side).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from jaxplaus.plasticity import rules as R
 from jaxplaus.plasticity.simulation import record
 
 
+AXES = ("trials", "candidates")  # named, so a step picks one event-array size per batch
+
+
 def simulator(net, rule, seconds):
     n_steps = int(round(seconds / net.dt))
 
@@ -30,14 +33,14 @@ def simulator(net, rule, seconds):
         def drive(t_index):
             return {"E": trial.input_rate, "I": trial.input_rate}, 1.0
 
-        _, (count_e, count_i), _, _ = record(net, rule, theta, trial, N.initial_state(net, trial, rule), n_steps, drive, n_raster=1)
+        _, (count_e, count_i), _, _ = record(net, rule, theta, trial, N.initial_state(net, trial, rule), n_steps, drive, n_raster=1, batch_axes=AXES)
         return count_e.sum() / (net.n_e * seconds), count_i.sum() / (net.n_i * seconds)
 
     def batch(thetas, key, n_trials):
         keys = jax.random.split(key, n_trials)
         trials = jax.vmap(lambda k: N.draw_trial(k, net)._replace(input_rate=jnp.float32(3.0)))(keys)
         per = thetas.reshape(n_trials, -1, thetas.shape[-1])
-        return jax.vmap(lambda th, tr: jax.vmap(lambda t: one(t, tr))(th))(per, trials)
+        return jax.vmap(lambda th, tr: jax.vmap(lambda t: one(t, tr), axis_name=AXES[1])(th), axis_name=AXES[0])(per, trials)
 
     return jax.jit(batch, static_argnums=2)
 
@@ -86,12 +89,7 @@ def main():
             f"(first call {result['first_call_s']:.1f} s; E {result['rate_e_hz']:.1f} Hz, I {result['rate_i_hz']:.1f} Hz)",
             flush=True,
         )
-    try:
-        import brian2  # noqa: F401
-
-        print("brian2 is importable, but this script has no Brian2 model: see SPEC section 3 for Brian2's numbers")
-    except ImportError:
-        print("brian2 not installed: Brian2 comparison skipped (SPEC section 3 lists its measured numbers)")
+    print(f"the same network in Brian2: python benchmarks/brian2_network.py --network {args.network}")
 
 
 if __name__ == "__main__":
