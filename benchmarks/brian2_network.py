@@ -50,7 +50,7 @@ def build(b2, net: N.Network, input_rate: float, w_max: float, seed: int):
         group.v = f"{net.v_rest}*mV + rand() * {net.v_threshold - 5.0 - net.v_rest}*mV"
         groups[pop] = group
     tau_pre, tau_post, alpha, beta, gamma, kappa = R.vogels2011()
-    tau = R.TAU_UNIT * 2.718281828459045**tau_pre  # both traces: 20 ms
+    tau = float(R.tau_from_param(tau_pre))  # both traces: 20 ms
     objects = list(groups.values())
     for p in N.PROJECTIONS:
         pre, post = groups[p[0]], groups[p[1]]
@@ -71,11 +71,11 @@ def build(b2, net: N.Network, input_rate: float, w_max: float, seed: int):
                            "gamma": gamma, "kappa": kappa, "w_max": w_max},
                 name=f"syn_{p}",
             )
-            syn.connect(condition="i != j" if p[0] == p[1] else None, p=probability)
-            syn.w = f"rand() * {net.w_ie_init_max}"
         else:
             syn = b2.Synapses(pre, post, on_pre=f"{target}_post += {getattr(net, 'w_' + p.lower())}", name=f"syn_{p}")
-            syn.connect(condition="i != j" if p[0] == p[1] else None, p=probability)
+        syn.connect(condition="i != j" if p[0] == p[1] else None, p=probability)
+        if p == "IE":
+            syn.w = f"rand() * {net.w_ie_init_max}"
         objects.append(syn)
     for pop, group in groups.items():
         objects.append(b2.PoissonInput(group, "g_ampa", N=net.n_input, rate=input_rate * Hz, weight=net.w_input))

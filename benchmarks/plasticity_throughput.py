@@ -20,10 +20,8 @@ import jax.numpy as jnp
 
 from jaxplaus.plasticity import network as N
 from jaxplaus.plasticity import rules as R
+from jaxplaus.plasticity.metalearn import BATCH_AXES as AXES  # named, so a step picks one event-array size per batch
 from jaxplaus.plasticity.simulation import record
-
-
-AXES = ("trials", "candidates")  # named, so a step picks one event-array size per batch
 
 
 def simulator(net, rule, seconds):

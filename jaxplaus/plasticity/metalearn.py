@@ -48,7 +48,7 @@ def make_strategy(name: str, population: int, n_params: int, sigma: float):
     return strategy, params
 
 
-BATCH_AXES = ("trials", "candidates")  # the evaluator's vmap axes, named for `network.step`
+BATCH_AXES = TRIALS_AXIS, CANDIDATES_AXIS = ("trials", "candidates")  # the evaluator's vmap axes, named for `network.step`
 
 
 @functools.lru_cache(maxsize=8)  # one compiled evaluator per configuration and process
@@ -72,9 +72,9 @@ def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_tri
                 trial = trial._replace(connectivity=shared)
             train_s = draw_train_seconds(k_train, task)
             loss = lambda theta: task.trial_loss(net, rule, theta, trial, train_s, batch_axes=BATCH_AXES)  # noqa: E731
-            return jax.vmap(loss, axis_name="candidates")(thetas)
+            return jax.vmap(loss, axis_name=CANDIDATES_AXIS)(thetas)
 
-        losses, diagnostics = jax.vmap(per_trial, axis_name="trials")(jax.random.split(k_trials, n_trials))
+        losses, diagnostics = jax.vmap(per_trial, axis_name=TRIALS_AXIS)(jax.random.split(k_trials, n_trials))
         return losses.T, jax.tree_util.tree_map(lambda x: x.T, diagnostics)
 
     return jax.jit(evaluate)
