@@ -9,7 +9,7 @@ experiment  a stored run (checkpoints, results, index); analysis, figures
 """
 
 from jaxplaus.plasticity.network import PRESETS, Network, draw_trial, get_network, initial_state, step
-from jaxplaus.plasticity.rules import RULES, coactive_fixed_point, get_rule, vogels2011
+from jaxplaus.plasticity.rules import RULES, coactive_fixed_point, confavreux2025_ie, get_rule, vogels2011
 from jaxplaus.plasticity.tasks import get_task
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "RULES",
     "Network",
     "coactive_fixed_point",
+    "confavreux2025_ie",
     "draw_trial",
     "get_network",
     "get_rule",

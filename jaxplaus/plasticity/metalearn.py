@@ -140,13 +140,20 @@ def generation(search: Search, state, seed: int, index: int):
 HELDOUT_KEY = 0x4E1D0  # folded into the seed: trials that no generation (keys 0, 1, ...) draws
 
 
+def heldout_losses(net: Network, rule, task, thetas, n_trials: int, connectivity_per_trial: bool, seed: int):
+    """Rules `thetas` [C, d] on the `n_trials` held-out trials of `seed`, as one batch:
+    (losses [C, n_trials], diagnostics of [C, n_trials])."""
+    evaluate = make_evaluator(net, rule, task, n_trials, connectivity_per_trial)
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), HELDOUT_KEY)
+    return evaluate(jnp.asarray(thetas, jnp.float32), key)
+
+
 def heldout(net: Network, rule, task, theta, n_trials: int, connectivity_per_trial: bool, seed: int) -> dict:
     """The rule `theta` on `n_trials` fresh trials, simulated as one batch. A generation's loss
     averages only its few trials, redrawn each generation, so it is a noisy estimate; this is the
     final rule's loss with a standard error."""
-    evaluate = make_evaluator(net, rule, task, n_trials, connectivity_per_trial)
-    key = jax.random.fold_in(jax.random.PRNGKey(seed), HELDOUT_KEY)
-    losses, diagnostics = evaluate(jnp.asarray(theta, jnp.float32)[None], key)
+    losses, diagnostics = heldout_losses(net, rule, task, np.asarray(theta)[None], n_trials, connectivity_per_trial,
+                                         seed)
     losses = np.asarray(losses, np.float64)[0]
     blown = np.asarray(diagnostics["blown"])[0]
     sem = float(losses.std(ddof=1) / np.sqrt(n_trials)) if n_trials > 1 else None

@@ -93,6 +93,12 @@ def vogels2011(rho0: float = 10.0, tau: float = 0.02) -> list:
     return [param_from_tau(tau), param_from_tau(tau), -2.0 * rho0 * tau, 0.0, 1.0, 1.0]
 
 
+def confavreux2025_ie() -> list:
+    """The I->E co-active rule Confavreux et al. 2025 meta-learned for stability (SPEC: tau_pre
+    54 ms, tau_post 98 ms, alpha -1.41, beta 0.015, gamma 0.72, kappa 1.08; fixed point 9.8 Hz)."""
+    return [param_from_tau(0.054), param_from_tau(0.098), -1.41, 0.015, 0.72, 1.08]
+
+
 def coactive_fixed_point(theta, rate_pre):
     """Mean-field fixed point of the postsynaptic rate for independent Poisson spiking (SPEC):
     r_pre*alpha + r_post*beta + r_pre*r_post*(kappa*tau_post + gamma*tau_pre) = 0.
