@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("--rule", default="ie6", help=f"one of {', '.join(r for r in RULES if r != 'static')}")
     parser.add_argument("--network", default="small", help="small (800 E + 200 I) or full (8000 E + 2000 I)")
     parser.add_argument("--strategy", default="CMA_ES", help="evosax distribution-based algorithm (default CMA_ES)")
-    parser.add_argument("--generations", type=int, default=None, help="default 12 (small) / 100 (full)")
+    parser.add_argument("--generations", type=int, default=None, help="default 24 (small) / 100 (full)")
     parser.add_argument("--population", type=int, default=10)
     parser.add_argument("--trials", type=int, default=None, help="trials per candidate (default 2 small / 10 full)")
     parser.add_argument(
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
         help="fresh trials on which the final rule is evaluated after the search "
         "(default (population + 1) x trials, one generation's batch; 0: none)",
     )
-    parser.add_argument("--sigma", type=float, default=0.5, help="initial search step size")
+    parser.add_argument("--sigma", type=float, default=1.0, help="initial search step size (default 1.0)")
     parser.add_argument("--init", default="zero", help="zero (no plasticity) or vogels (Vogels 2011 on each type)")
     parser.add_argument("--train-s", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"), help="training seconds, drawn uniformly per trial")
     parser.add_argument("--score-s", type=float, default=None, help="scoring window (stability task)")
@@ -78,7 +78,7 @@ def config_from_args(args) -> dict:
     if args.init == "vogels" and args.rule in ("poly21", "mlp"):
         raise UsageError("--init vogels needs a co-active rule (ie6, ee6, ei6, ii6, eeie12, all24)")
     small = args.network == "small"
-    generations = args.generations if args.generations is not None else (12 if small else 100)
+    generations = args.generations if args.generations is not None else (24 if small else 100)
     trials = args.trials if args.trials is not None else (2 if small else 10)
     for name, value in (("generations", generations), ("population", args.population), ("trials", trials)):
         if value < 1:

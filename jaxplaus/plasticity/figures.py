@@ -22,7 +22,7 @@ def _pyplot():
 def loss_curve(path: Path, document: dict) -> None:
     plt = _pyplot()
     gens = [r["generation"] for r in document["generations"]]
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
     ax.semilogy(gens, [r["loss"] for r in document["generations"]], "k-o", ms=3, label="mean rule")
     ax.semilogy(gens, [r["best_loss"] for r in document["generations"]], "C1-", lw=1, label="best candidate")
     check = document["final_rule"].get("heldout")
@@ -34,7 +34,8 @@ def loss_curve(path: Path, document: dict) -> None:
     ax.set_xlabel("generation")
     ax.set_ylabel(f"{document['task']} loss")
     ax.set_title(f"{document['rule']} on the {document['network']} network")
-    ax.legend(frameon=False)
+    # below the axes: the curves span the whole plot, a legend inside would hide some of them
+    ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
