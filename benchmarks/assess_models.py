@@ -29,22 +29,24 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bounds", default="wide", help="wide (expressivity) or physiological (plausibility)")
     parser.add_argument("--ipop", action="store_true", help="restarts with growing population (assess --ipop)")
+    parser.add_argument("--no-physiological-runs", action="store_true",
+                        help="wide bounds only (assess --no-physiological-runs)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark-assess"))
     args = parser.parse_args()
     letters = [p.letter for p in patterns.REGISTRY.values()]
     device = f"{jax.devices()[0].platform} ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
     print(f"device: {device}; budget {args.budget} evaluations per pattern; seed {args.seed}; {args.bounds} bounds"
-          f"{'; IPOP restarts' if args.ipop else ''}\n")
+          f"{'; IPOP restarts' if args.ipop else ''}{'; no physiological runs' if args.no_physiological_runs else ''}\n")
     print(f"| model | score ({args.bounds} bounds) | optima inside physiological ranges | compile s | search s | validation s "
           "| evaluations/s | patterns reproduced (" + "".join(letters) + ") |")
     print("|---|---|---|---|---|---|---|---|")
     rows = []
     for name in args.models:
-        out = args.out / f"{name}-{args.bounds}{'-ipop' if args.ipop else ''}"
+        out = args.out / f"{name}-{args.bounds}{'-ipop' if args.ipop else ''}{'-nophys' if args.no_physiological_runs else ''}"
         shutil.rmtree(out, ignore_errors=True)
         t0 = time.perf_counter()
         r = assess(AssessConfig(model=name, budget=args.budget, seed=args.seed, bounds=args.bounds,
-                                ipop=args.ipop), out=out,
+                                ipop=args.ipop, physiological_runs=not args.no_physiological_runs), out=out,
                    progress=False)
         wall = time.perf_counter() - t0
         s = r["seconds"]

@@ -1,7 +1,9 @@
 """The main job: assess a neuron model on Izhikevich's patterns.
 
 For every pattern, `restarts` runs of an evosax strategy search the model's parameters and the
-protocol's stimulus amplitudes (all patterns and runs in one vmapped, jitted loop). The best
+protocol's stimulus amplitudes (all patterns and runs in one vmapped, jitted loop); with wide
+bounds, every other run searches the model's physiological ranges, a small box inside them that
+random starts in the wide bounds would hardly ever reach. The best
 candidate of each pattern is then validated: re-simulated at half the step (it must still
 pass), probed with small random perturbations (the fraction that still passes is its
 robustness), and checked against the model's physiological ranges. The plausibility score
@@ -44,6 +46,8 @@ class AssessConfig:
     population: int | None = None  # per run; default from the dimension
     restarts: int = RESTARTS
     ipop: bool = False  # restart in phases of doubled population and halved parallel runs
+    # with wide bounds, every other run of a pattern searches inside the physiological ranges
+    physiological_runs: bool = True
 
     def check(self):
         """Raise UsageError for anything invalid, before any work or file is created."""
@@ -95,7 +99,8 @@ def plan(config: AssessConfig) -> Plan:
     per_chunk = CHUNK * population * config.restarts
     chunks = max(1, config.budget // per_chunk)
     runner = search.Search(evaluator, strategy, population, config.restarts,
-                           ipop_generations=chunks * CHUNK if config.ipop else None)
+                           ipop_generations=chunks * CHUNK if config.ipop else None,
+                           sub_box=evaluator.physiological_box() if config.physiological_runs else None)
     return Plan(evaluator, runner, chunks)
 
 

@@ -92,6 +92,17 @@ class Evaluator:
         z[self.n_model : self.n_model + len(space)] = space.to_unit(gains)
         return z
 
+    def physiological_box(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The model's physiological ranges as a box of this evaluator's cube (stimulus gains keep
+        their whole range), or None when there is no smaller box (no ranges, or already searched)."""
+        if self.bounds == "physiological" or not self.model_space.has_physiological():
+            return None
+        low, high = np.zeros(self.dim), np.ones(self.dim)
+        names = self.model_space.names
+        for values, out in zip(self.model_space.bounds("physiological"), (low, high)):
+            out[: self.n_model] = self.model_space.to_unit(dict(zip(names, values)), self.bounds)
+        return low, high
+
     @property
     def steps(self) -> list[tuple[float, int]]:
         """(dt, block_len) of each simulation of a candidate: dt, and dt/2 with `half_step`."""

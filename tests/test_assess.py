@@ -141,3 +141,17 @@ def test_a_strategy_proposing_nan_does_not_poison_the_run():
     state, losses = runner.run_chunk(state, 4)
     assert np.all(np.isfinite(np.asarray(state.best_loss)))
     assert np.isfinite(np.asarray(losses)).all()
+
+
+@pytest.mark.parametrize("model", ["izhikevich", "adex"])  # adex: log-scaled parameters too
+def test_wide_bounds_send_every_other_run_into_the_physiological_ranges(model):
+    p = A.plan(A.AssessConfig(**{**SMALL, "model": model}))
+    space, n = p.evaluator.model_space, p.evaluator.n_model
+    for corner, expected in zip(p.search.sub_box, space.bounds("physiological")):
+        decoded = space.from_unit(corner[:n], "wide")
+        np.testing.assert_allclose([float(decoded[name]) for name in space.names], expected, rtol=1e-5, atol=1e-6)
+    low, high = p.search.sub_box
+    assert (low[n:] == 0).all() and (high[n:] == 1).all()  # stimulus gains keep their whole range
+    assert A.plan(A.AssessConfig(**SMALL, physiological_runs=False)).search.sub_box is None
+    assert A.plan(A.AssessConfig(**{**SMALL, "bounds": "physiological"})).search.sub_box is None
+    assert A.plan(A.AssessConfig(**{**SMALL, "model": "n2d2"})).search.sub_box is None  # no ranges declared

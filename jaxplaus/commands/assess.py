@@ -26,6 +26,9 @@ def register(sub):
     parser.add_argument("--ipop", action="store_true",
                         help="restarts with growing population: phases that double each run's population and "
                              "halve the parallel runs (same evaluations per generation)")
+    parser.add_argument("--no-physiological-runs", action="store_true",
+                        help="with wide bounds, search them only (default: every other run of a pattern searches "
+                             "inside the model's physiological ranges, a box within the wide bounds)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<model>-<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -41,7 +44,7 @@ def run(args):
     config = A.AssessConfig(model=args.model, patterns=selected, strategy=args.strategy, budget=args.budget,
                             seed=args.seed, bounds=args.bounds, dt_ms=args.dt_ms, model_options=options,
                             population=args.population, restarts=args.restarts,
-                            ipop=args.ipop)
+                            ipop=args.ipop, physiological_runs=not args.no_physiological_runs)
     config.check()
     if args.resume and args.out is None:
         raise UsageError("--resume needs the --out directory of the interrupted run")

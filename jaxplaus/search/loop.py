@@ -29,7 +29,7 @@ class LoopState(NamedTuple):
 
     key: jnp.ndarray
     strategy: tuple  # evosax states of each phase, leading axis = that phase's runs
-    best_z: jnp.ndarray  # [runs, dim]
+    best_z: jnp.ndarray  # [runs, dim], in the evaluator's cube
     best_loss: jnp.ndarray  # [runs]
     best_passed: jnp.ndarray  # [runs] bool
     pass_generation: jnp.ndarray  # [runs] generation of the first passing candidate (-1: none yet)
@@ -57,6 +57,9 @@ class Search:
     restarts: int
     patience: int = 25  # generations without progress before a run restarts elsewhere
     ipop_generations: int | None = None
+    # (low, high) [dim] of a box inside the cube: the odd-numbered runs of each pattern search it
+    # instead of the whole cube (e.g. a model's physiological ranges inside its wide bounds)
+    sub_box: tuple | None = None
 
     @property
     def n_patterns(self) -> int:
@@ -128,6 +131,18 @@ class Search:
         states = states[:phase] + (asked,) + states[phase + 1:]
         return z.reshape(self.n_patterns, self.restarts * self.population, -1), states
 
+    def _place(self, phase: int, z):
+        """Candidates of the search strategies' cube [patterns, runs x population, dim] -> points of
+        the evaluator's cube: runs in `sub_box` are clipped to their cube and mapped into the box."""
+        if self.sub_box is None:
+            return z
+        runs, population, _ = self.phases[phase]
+        low, high = (jnp.asarray(b, z.dtype) for b in self.sub_box)
+        z = z.reshape(self.n_patterns, runs, population, -1)
+        boxed = low + jnp.clip(z, 0.0, 1.0) * (high - low)
+        in_box = (jnp.arange(runs) % 2 == 1)[None, :, None, None]
+        return jnp.where(in_box, boxed, z).reshape(self.n_patterns, runs * population, -1)
+
     def _run_best(self, phase: int, z, loss, passed):
         """Each run's best candidate of the generation (a passing one beats any failing one, then
         lower loss wins), as (loss, passed, z) per run slot; slots without a run get inf/False."""
@@ -166,8 +181,9 @@ class Search:
         phase = self.phase_at(state.generation)
         z, strategy = self._by_phase(self._ask, phase, k_ask, state.strategy)
         z = jnp.nan_to_num(z, nan=0.5)  # a degenerate proposal is still a point of the cube
-        loss, passed = self.evaluator(z)
-        gen_loss, gen_passed, gen_z = self._by_phase(self._run_best, phase, z, loss, passed)
+        x = self._by_phase(self._place, phase, z)
+        loss, passed = self.evaluator(x)
+        gen_loss, gen_passed, gen_z = self._by_phase(self._run_best, phase, x, loss, passed)
         better = (gen_passed & ~state.best_passed) | ((gen_passed == state.best_passed) & (gen_loss < state.best_loss))
         first_pass = (state.pass_generation < 0) & gen_passed
         # restart runs that stopped making progress (and those that already passed: a pass is kept

@@ -74,3 +74,39 @@ def test_chunks_continue_bit_for_bit_across_phase_boundaries():
     whole, halves = run(True, 0), run(True, 0, GENERATIONS // 2, then=GENERATIONS // 2)
     for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(halves)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@dataclass(frozen=True, eq=False)
+class NarrowWell:
+    """A broad basin (minimum 0.5 at 0.2) and a narrow well (minimum 0 at 0.65) inside BOX: a
+    stand-in for a pattern that lives only inside a model's physiological ranges."""
+
+    patterns: tuple = (0, 1, 2, 3)
+    dim: int = 2
+    batch: int = 64
+
+    def __call__(self, z):
+        broad = 0.5 + jnp.sum((z - 0.2) ** 2, axis=-1)
+        narrow = 1e4 * jnp.sum((z - 0.65) ** 2, axis=-1)
+        loss = jnp.minimum(broad, narrow)
+        return loss, loss < 1e-3
+
+
+BOX = (np.full(2, 0.6), np.full(2, 0.7))
+
+
+@functools.cache
+def well_search(boxed: bool):
+    runner = search.Search(NarrowWell(), search.get("cma_es"), population=8, restarts=8, patience=10,
+                           sub_box=BOX if boxed else None)
+    state, _ = runner.run_chunk(runner.init(0), 80)
+    return state
+
+
+def test_odd_runs_search_inside_the_sub_box_and_find_what_lives_there():
+    boxed, whole = well_search(True), well_search(False)
+    best = np.asarray(boxed.best_z).reshape(4, 8, 2)
+    assert ((best[:, 1::2] >= BOX[0]) & (best[:, 1::2] <= BOX[1])).all()
+    assert ((best[:, 0::2] < BOX[0]) | (best[:, 0::2] > BOX[1])).any()  # the other runs roam the cube
+    assert np.asarray(boxed.best_passed).reshape(4, 8)[:, 1::2].any(axis=1).all()
+    assert not np.asarray(whole.best_passed).any()
