@@ -134,8 +134,6 @@ class Search:
     def _place(self, phase: int, z):
         """Candidates of the search strategies' cube [patterns, runs x population, dim] -> points of
         the evaluator's cube: runs in `sub_box` are clipped to their cube and mapped into the box."""
-        if self.sub_box is None:
-            return z
         runs, population, _ = self.phases[phase]
         low, high = (jnp.asarray(b, z.dtype) for b in self.sub_box)
         z = z.reshape(self.n_patterns, runs, population, -1)
@@ -181,7 +179,8 @@ class Search:
         phase = self.phase_at(state.generation)
         z, strategy = self._by_phase(self._ask, phase, k_ask, state.strategy)
         z = jnp.nan_to_num(z, nan=0.5)  # a degenerate proposal is still a point of the cube
-        x = self._by_phase(self._place, phase, z)
+        # without a sub-box the strategies' cube is the evaluator's: no per-phase switch to trace
+        x = z if self.sub_box is None else self._by_phase(self._place, phase, z)
         loss, passed = self.evaluator(x)
         gen_loss, gen_passed, gen_z = self._by_phase(self._run_best, phase, x, loss, passed)
         better = (gen_passed & ~state.best_passed) | ((gen_passed == state.best_passed) & (gen_loss < state.best_loss))
