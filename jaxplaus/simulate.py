@@ -36,35 +36,58 @@ def n_blocks(steps: int, block_len: int) -> int:
     return -(-steps // block_len)
 
 
+MASK_BITS = 31  # blocks of up to this many steps carry their spikes as the bits of an int32
+
+
 def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int, block_len: int) -> Recording:
     """Simulate one neuron for `blocks * block_len` steps of size dt; spikes after t_end are ignored."""
     state0 = model.initial_state(params)
     inf = jnp.float32(jnp.inf)
+    # A block's spikes travel through the inner scan as one bitmask (bit j: step j spiked) when
+    # the block is short enough, else as (count, first, last). XLA:CPU gives every carried array
+    # its own loop, each recomputing the model step, so one array instead of three makes the
+    # recording scan 1.4x faster.
+    as_bits = block_len <= MASK_BITS
 
-    def step(carry, k):
-        state, count, first, last, _, v_max = carry
+    def step(carry, jk):
+        j, k = jk
+        state, spikes, _, v_max = carry
         t = k.astype(jnp.float32) * dt
         # materialise the step once: otherwise XLA:CPU recomputes it inside each recorded output's fusion
         state, spiked, v = jax.lax.optimization_barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
         spiked = spiked & (t <= t_end + 1e-3 * dt)
-        count = count + spiked.astype(jnp.int32)
-        first = jnp.where(spiked & (first == inf), t, first)
-        last = jnp.where(spiked, t, last)
-        return (state, count, first, last, v, jnp.maximum(v_max, v)), None
+        if as_bits:
+            spikes = spikes | (spiked.astype(jnp.int32) << j)
+        else:
+            count, first, last = spikes
+            spikes = (count + spiked.astype(jnp.int32), jnp.where(spiked & (first == inf), t, first),
+                      jnp.where(spiked, t, last))
+        return (state, spikes, v, jnp.maximum(v_max, v)), None
 
     def block(state, b):
-        ks = b * block_len + jnp.arange(block_len)
-        (state, count, first, last, v, v_max), _ = jax.lax.scan(
-            step, (state, jnp.int32(0), inf, inf, -inf, -inf), ks
+        start = b * block_len
+        no_spikes = jnp.int32(0) if as_bits else (jnp.int32(0), inf, inf)
+        (state, spikes, v, v_max), _ = jax.lax.scan(
+            step, (state, no_spikes, -inf, -inf), (jnp.arange(block_len), start + jnp.arange(block_len))
         )
+        count, first, last = _bits_to_spikes(spikes, start, dt) if as_bits else spikes
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
         # blocks that start after t_end only pad a batch to a common length: what the state
         # does there is not part of this run (a blow-up there must not fail it)
-        finite = finite | (b * block_len * dt > t_end)
+        finite = finite | (start * dt > t_end)
         return state, (count, first, last, v, v_max, finite)
 
     _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, state0, jnp.arange(blocks))
     return Recording(count, first, last, v, v_max, jnp.all(finite))
+
+
+def _bits_to_spikes(mask, start, dt):
+    """(count, first time, last time) of a block's spike bitmask; times inf without spikes."""
+    count = jax.lax.population_count(mask)
+    lowest = 31 - jax.lax.clz(mask & -mask)  # index of the lowest set bit
+    highest = 31 - jax.lax.clz(mask)
+    to_time = lambda j: jnp.where(count > 0, (start + j).astype(jnp.float32) * dt, jnp.inf)  # noqa: E731
+    return count, to_time(lowest), to_time(highest)
 
 
 @partial(jax.jit, static_argnames=("model", "blocks", "block_len"))

@@ -1,8 +1,13 @@
-"""Simulation records: what happens after a run's own end does not count."""
+"""Simulation records: per-block spike summaries, and what happens after a run's own end does not count."""
 
+from functools import partial
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jaxplaus import simulate, stimuli
 
@@ -31,3 +36,36 @@ def test_a_blow_up_inside_the_run_is_recorded():
 def test_a_blow_up_in_the_padding_after_the_run_is_not():
     # batches pad shorter protocols to the longest one; the padded steps are not part of the run
     assert bool(_record(t_end=100.0).finite)
+
+
+class Detector(NamedTuple):
+    """Spikes on every step its input is on: the stimulus writes the spike train."""
+
+    def initial_state(self, params):
+        return jnp.float32(0.0)
+
+    def step(self, params, v, current, dt):
+        return current, current > 0.5, current
+
+
+STEPS, DT = 160, 0.25
+
+
+@partial(jax.jit, static_argnames="block_len")
+def _detect(wave, block_len):
+    return simulate.record(Detector(), {}, wave, jnp.float32([1.0]), jnp.float32(DT), jnp.float32(1e9),
+                           blocks=simulate.n_blocks(STEPS, block_len), block_len=block_len)
+
+
+# block_len <= MASK_BITS carries a block's spikes as a bitmask, longer blocks as (count, first, last)
+@settings(max_examples=40, deadline=None)
+@given(st.sets(st.integers(0, STEPS - 1), max_size=48), st.sampled_from([1, 4, 8, simulate.MASK_BITS, 32, 40]))
+def test_each_block_records_its_spike_count_and_first_and_last_spike(spike_steps, block_len):
+    pieces = [stimuli.Piece((k - 0.5) * DT, (k + 0.5) * DT) for k in spike_steps]
+    rec = _detect(stimuli.waveform(pieces, n_pieces=48), block_len)
+    blocks = simulate.n_blocks(STEPS, block_len)
+    in_block = [sorted(k for k in spike_steps if k // block_len == b) for b in range(blocks)]
+    np.testing.assert_array_equal(rec.spike_count, [len(ks) for ks in in_block])
+    to_time = lambda ks, pick: np.float32(pick(ks)) * np.float32(DT) if ks else np.inf  # noqa: E731
+    np.testing.assert_array_equal(rec.first_spike, [to_time(ks, min) for ks in in_block])
+    np.testing.assert_array_equal(rec.last_spike, [to_time(ks, max) for ks in in_block])
