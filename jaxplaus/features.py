@@ -32,7 +32,7 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     # Each block contributes its first spike and, when it holds two or more, its last: spike
     # slot k lies in the last block whose earlier blocks contribute at most k. A binary search
     # over blocks finds it; on CPU this is 2.6x faster than scattering every block's spikes to
-    # their slots (and 2x faster than lax.top_k), as the arrays stay [max_spikes] small.
+    # their slots, as the arrays stay [max_spikes] small.
     per_block = jnp.minimum(rec.spike_count, 2)
     before = jnp.cumsum(per_block) - per_block  # slots taken by earlier blocks
     slot = jnp.arange(max_spikes)

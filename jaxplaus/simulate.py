@@ -46,14 +46,15 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     # A block's spikes travel through the inner scan as one bitmask (bit j: step j spiked) when
     # the block is short enough, else as (count, first, last). XLA:CPU gives every carried array
     # its own loop, each recomputing the model step, so one array instead of three makes the
-    # recording scan 1.4x faster.
+    # recording scan 1.25-1.4x faster.
     as_bits = block_len <= MASK_BITS
 
     def step(carry, jk):
         j, k = jk
         state, spikes, _, v_max = carry
         t = k.astype(jnp.float32) * dt
-        # materialise the step once: otherwise XLA:CPU recomputes it inside each recorded output's fusion
+        # the barrier on the step's outputs measured 4-10% faster on CPU, though XLA still
+        # recomputes the step inside each carried output's loop
         state, spiked, v = jax.lax.optimization_barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
         spiked = spiked & (t <= t_end + 1e-3 * dt)
         if as_bits:
