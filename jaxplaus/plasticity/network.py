@@ -246,8 +246,10 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
         g_ampa[pop] = ga * math.exp(-dt / net.tau_ampa) + net.w_input * counts
         g_gaba[pop] = gg * math.exp(-dt / net.tau_gaba)
 
+    thetas = rule.split(theta)
+
     def propagate(sizes):
-        return lambda operands: _propagate(net, rule, theta, trial, state, spiked, *operands, learning, sizes)
+        return lambda operands: _propagate(net, rule, thetas, trial, state, spiked, *operands, learning, sizes)
 
     busy_sizes = {pop: net.max_events(pop) for pop in POPULATIONS}
     quiet_sizes = {pop: net.quiet_events(pop) for pop in POPULATIONS}
@@ -261,7 +263,6 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
         conductances, weights, overflow = lax.cond(busy, propagate(busy_sizes), propagate(quiet_sizes), (conductances, state.weights))
 
     pre_traces, post_traces = {}, {}
-    thetas = rule.split(theta)
     for p in rule.projections:
         pre_decay, post_decay = rule.trace_decays(thetas[p], dt)
         pre_traces[p] = state.pre_traces[p] * pre_decay[:, None] + spiked[p[0]]
@@ -271,15 +272,15 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
     return new_state, spiked
 
 
-def _propagate(net: Network, rule, theta, trial: Trial, state: State, spiked, conductances, weights, learning, sizes):
+def _propagate(net: Network, rule, thetas, trial: Trial, state: State, spiked, conductances, weights, learning, sizes):
     """This step's synaptic events through event arrays of `sizes` (population -> slots):
     conductance delivery with the rule's on-pre update of the spiking neurons' outgoing rows,
-    then its on-post update of their incoming synapses. Returns (conductances, weights,
-    overflow), overflow meaning some population had more spikes than its slots (excess dropped)."""
+    then its on-post update of their incoming synapses (`thetas`: the rule's parameters split by
+    projection, as `step` splits them once). Returns (conductances, weights, overflow), overflow
+    meaning some population had more spikes than its slots (excess dropped)."""
     plastic = rule.projections
     weights = dict(weights)
     features = {pop: _neuron_features(net, state, pop) for pop in POPULATIONS}
-    thetas = rule.split(theta)
     events, overflow = {}, jnp.bool_(False)
     for pop in POPULATIONS:
         events[pop], over = spike_events(spiked[pop], sizes[pop])
