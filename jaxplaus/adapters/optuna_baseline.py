@@ -21,20 +21,9 @@ from jaxplaus import models, store
 from jaxplaus import patterns as P
 from jaxplaus.adapters import norse as norse_adapter
 from jaxplaus.adapters import torch_model
+from jaxplaus.adapters.optuna_space import SAMPLERS, TrialSpace, make_sampler  # noqa: F401 (re-exported)
 from jaxplaus.errors import UsageError
 from jaxplaus.models.norse import norse_counterpart
-
-SAMPLERS = ("random", "cmaes", "tpe")
-
-
-def make_sampler(name: str, seed: int):
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "cmaes":
-        return optuna.samplers.CmaEsSampler(seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    raise UsageError(f"unknown sampler {name!r}; choose from {', '.join(SAMPLERS)}")
 
 
 class NorseObjective:
@@ -44,10 +33,8 @@ class NorseObjective:
                  half_step: bool = True):
         self.model, self.pattern, self.dt_ms, self.block_ms = model, pattern, dt_ms, block_ms
         self.half_step = half_step  # as `jaxplaus assess`: validated at dt and dt/2 (two Norse runs)
-        low, high = model.param_space.bounds(bounds)
-        self.model_params = [(p.name, lo, hi, p.log) for p, lo, hi in zip(model.param_space.params, low, high)]
-        gains = pattern.protocol.gain_space(model.current_scale)
-        self.gain_params = [(g.name, g.low, g.high, g.log) for g in gains.params]
+        self.space = TrialSpace(model, pattern, bounds)
+        self.model_params, self.gain_params = self.space.model_params, self.space.gain_params
         try:
             norse_counterpart(model, model.param_space.defaults(), dt_ms)
         except TypeError:
@@ -55,10 +42,7 @@ class NorseObjective:
                              "or a norse_* model") from None
 
     def suggest(self, trial) -> tuple[dict, list]:
-        suggest = lambda n, lo, hi, log: trial.suggest_float(n, float(lo), float(hi), log=log)  # noqa: E731
-        params = {n: suggest(n, lo, hi, log) for n, lo, hi, log in self.model_params}
-        gains = [suggest(n, lo, hi, log) for n, lo, hi, log in self.gain_params]
-        return params, gains
+        return self.space.suggest(trial)
 
     def evaluate(self, params: dict, gains: list) -> tuple[float, bool]:
         mapped = norse_counterpart(self.model, params, self.dt_ms)

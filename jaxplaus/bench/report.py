@@ -68,6 +68,8 @@ def summarize(config, records: list[dict], timings: dict) -> dict:
     return {"kind": "bench", "benchmark": "samplers", "models": config.models, "patterns": len(config.patterns),
             "samplers": names, "seeds": config.seeds, "budgets": config.budgets,
             "optuna_budget": config.optuna_budget if config.optuna else None,
+            "optuna_seeds": (config.optuna_seeds or config.seeds) if config.optuna else None,
+            "optuna_simulator": config.optuna_simulator if config.optuna else None,
             "ranking": overall, "problems": table,
             "seconds": {"compile_s": round(compile_s, 3), "search_s": round(search_s, 3)}}
 
@@ -191,7 +193,8 @@ def write(out: Path, results: dict, records: list[dict]) -> None:
     body = (
         f"<h1>Sampler benchmark</h1><p>models {', '.join(results['models'])}; {results['patterns']} patterns; "
         f"{results['seeds']} seeds; budgets {results['budgets']} evaluations per run"
-        + (f"; Optuna samplers {results['optuna_budget']} trials per run" if results["optuna_budget"] else "")
+        + (f"; Optuna samplers {results['optuna_budget']} trials per run, {results.get('optuna_seeds')} seeds, "
+           f"trials scored by {results.get('optuna_simulator')}" if results["optuna_budget"] else "")
         + f". Compile {s['compile_s']:.1f} s, search {s['search_s']:.1f} s on {results.get('devices', 1)} device(s).</p>"
         "<h2>Overall ranking</h2><table border=1 cellpadding=3><tr><th>#</th><th>sampler</th><th>mean rank</th>"
         f"<th>success</th><th>ERT</th><th>ERT 95% CI</th><th>search s</th></tr>{overall}</table>"

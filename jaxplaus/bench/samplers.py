@@ -1,7 +1,7 @@
 """`jaxplaus bench samplers`: which strategy reaches a pattern, and after how many evaluations.
 
 For every model x sampler (an evosax strategy at a population size and initial step size, or an
-Optuna sampler through the trial-by-trial baseline), many independent runs per pattern search
+Optuna sampler, trial by trial), many independent runs per pattern search
 until the pattern's validator passes (at dt and dt/2, as `jaxplaus assess`). A run's outcome is
 its evaluations to success (inf if it failed within the budget); the statistics and figures of
 `jaxplaus.bench.stats` / `.figures` are computed from these runs.
@@ -10,7 +10,11 @@ evosax runs of one sampler are one batched search: the seeds are a replicate axi
 `VariantEvaluator` of sweeps with nothing pinned), seed-major so that adding seeds keeps the
 earlier seeds' results and the run axis can be padded and sharded over devices. One search to
 the largest budget gives every smaller budget of the ladder (a run's first success is recorded).
-Optuna runs stop at their first success, as a COCO experiment would.
+Optuna runs stop at their first success, as a COCO experiment would. Each is an Optuna study
+driven by ask/tell; the studies of one sampler on one model advance in lockstep, one trial each
+per round, and a round is scored in one call of jaxplaus's evaluator (`optuna_simulator="jax"`)
+or trial by trial in Norse, the source paper's simulator (`"norse"`). A study's trials do not
+depend on the other studies, so both give the runs `study.optimize` would.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from jaxplaus.evaluate import Evaluator
 from jaxplaus.sweep.evaluator import VariantEvaluator
 
 OPTUNA_PREFIX = "optuna-"
+OPTUNA_SIMULATORS = ("jax", "norse")
 DEFAULT_STRATEGIES = ("cma_es", "sep_cma_es", "random_search", "snes", "xnes", "pgpe", "de", "pso")
 
 
@@ -92,13 +97,14 @@ class BenchConfig:
     optuna: list = field(default_factory=list)  # Optuna samplers: tpe, cmaes, random
     optuna_budget: int = 100  # trials per Optuna run
     optuna_seeds: int | None = None  # default: seeds
+    optuna_simulator: str = "jax"  # who scores Optuna's trials: jax (batched) or norse (the baseline's)
     seed: int = 0
     bounds: str = "wide"
     dt_ms: float = 0.25
 
     def check(self):
         """Raise UsageError for anything invalid, before any work or file is created."""
-        from jaxplaus.adapters.optuna_baseline import SAMPLERS
+        from jaxplaus.adapters.optuna_space import SAMPLERS
 
         for name in self.models:
             models.get(name)
@@ -117,6 +123,13 @@ class BenchConfig:
         _positive_ints([self.optuna_budget], "--optuna-budget")
         if self.optuna_seeds is not None:
             _positive_ints([self.optuna_seeds], "--optuna-seeds")
+        if self.optuna_simulator not in OPTUNA_SIMULATORS:
+            raise UsageError(f"--optuna-simulator must be one of {', '.join(OPTUNA_SIMULATORS)}")
+        if self.optuna:
+            from jaxplaus.adapters import require
+
+            simulator = ("torch", "norse") if self.optuna_simulator == "norse" else ()
+            require("bench samplers --optuna", "optuna", *(("cmaes",) if "cmaes" in self.optuna else ()), *simulator)
         if self.populations is not None:
             _positive_ints(self.populations, "--populations")
             if min(self.populations) < 4:
@@ -145,7 +158,10 @@ def competitors(config: BenchConfig) -> list[Sampler]:
 
 
 def optuna_models(config: BenchConfig) -> list[str]:
-    """The models Optuna can run (those with a Norse counterpart)."""
+    """The models Optuna can run: all of them with jaxplaus scoring its trials, those with a Norse
+    counterpart with Norse."""
+    if config.optuna_simulator == "jax":
+        return list(config.models)
     from jaxplaus.models.norse import norse_counterpart
 
     usable = []
@@ -203,48 +219,89 @@ def unit_records(config: BenchConfig, model_name: str, sampler: Sampler, unit: U
     return records
 
 
-# --- Optuna: trial by trial through the baseline's Norse objective ----------------------------
+# --- Optuna: ask/tell studies in lockstep ----------------------------------------------------
 
-def optuna_run(config: BenchConfig, model_name: str, sampler: Sampler, pattern_name: str, seed: int) -> dict:
-    """One Optuna study, stopped at its first passing trial."""
+def optuna_scorer(config: BenchConfig, model_name: str, pattern_names: list[str], seeds: list[int]):
+    """(score, compile seconds): score({(pattern index, seed index): (params, gains)}) -> {key:
+    (loss, passed)} scores one round of trials."""
+    model = models.get(model_name)
+    if config.optuna_simulator == "norse":
+        from jaxplaus.adapters.optuna_baseline import NorseObjective
+
+        objectives = [NorseObjective(model, patterns.get(p), config.dt_ms, config.bounds) for p in pattern_names]
+        return (lambda round_: {key: objectives[key[0]].evaluate(*trial) for key, trial in round_.items()}), 0.0
+
+    evaluator = Evaluator(model, patterns.select(pattern_names), dt=config.dt_ms, bounds=config.bounds)
+    shape = (len(pattern_names), len(seeds), evaluator.dim)
+    t0 = time.perf_counter()
+    evaluate = evaluator.jitted.lower(jax.ShapeDtypeStruct(shape, jnp.float32)).compile()
+    compile_s = time.perf_counter() - t0
+
+    def score(round_):
+        z = np.full(shape, 0.5, np.float32)  # the slots of finished studies are scored and ignored
+        for (i, k), (params, gains) in round_.items():
+            z[i, k] = evaluator.encode_defaults(i, params, dict(zip(evaluator.gain_spaces[i].names, gains)))
+        loss, passed = jax.device_get(evaluate(jnp.asarray(z)))
+        return {(i, k): (float(loss[i, k]), bool(passed[i, k])) for i, k in round_}
+
+    return score, compile_s
+
+
+def optuna_runs(config: BenchConfig, model_name: str, sampler: Sampler, pattern_names: list[str],
+                seeds: list[int], on_round=None) -> tuple[list[dict], float]:
+    """(records, compile seconds) of one Optuna study per (pattern, seed), each stopped at its
+    first passing trial or at its budget; `on_round(trial number, studies still running)`."""
     import optuna
 
-    from jaxplaus.adapters.optuna_baseline import NorseObjective, make_sampler
+    from jaxplaus.adapters.optuna_space import TrialSpace, make_sampler
 
-    objective = NorseObjective(models.get(model_name), patterns.get(pattern_name), config.dt_ms, config.bounds)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="minimize",
-                                sampler=make_sampler(sampler.strategy[len(OPTUNA_PREFIX):], config.seed + seed))
-    first = []
-
-    def trial_fn(trial):
-        loss, passed = objective.evaluate(*objective.suggest(trial))
-        if passed:
-            first.append(trial.number + 1)
-            trial.study.stop()
-        return loss
-
+    model = models.get(model_name)
+    spaces = [TrialSpace(model, patterns.get(p), config.bounds) for p in pattern_names]
+    score, compile_s = optuna_scorer(config, model_name, pattern_names, seeds)
+    name = sampler.strategy[len(OPTUNA_PREFIX):]
+    studies = {(i, k): optuna.create_study(direction="minimize", sampler=make_sampler(name, config.seed + seed))
+               for i in range(len(pattern_names)) for k, seed in enumerate(seeds)}
+    first_pass = {}
     t0 = time.perf_counter()
-    study.optimize(trial_fn, n_trials=config.optuna_budget)
-    return {"model": model_name, "pattern": pattern_name, "sampler": sampler.name, "strategy": sampler.strategy,
-            "population": 1, "step_size": None, "seed": seed,
-            "evaluations_to_success": first[0] if first else None, "budget": config.optuna_budget,
-            "loss": float(study.best_value), "seconds": time.perf_counter() - t0}
+    for number in range(1, config.optuna_budget + 1):
+        trials = {key: study.ask() for key, study in studies.items() if key not in first_pass}
+        if not trials:
+            break
+        if on_round:
+            on_round(number, len(trials))
+        outcome = score({key: spaces[key[0]].suggest(trial) for key, trial in trials.items()})
+        for key, trial in trials.items():
+            loss, passed = outcome[key]
+            studies[key].tell(trial, loss)
+            if passed:
+                first_pass[key] = trial.number + 1
+    seconds = (time.perf_counter() - t0) / len(studies)
+    records = [{"model": model_name, "pattern": pattern_names[i], "sampler": sampler.name,
+                "strategy": sampler.strategy, "population": 1, "step_size": None, "seed": seeds[k],
+                "evaluations_to_success": first_pass.get((i, k)), "budget": config.optuna_budget,
+                "loss": float(study.best_value), "seconds": seconds}
+               for (i, k), study in studies.items()]
+    return records, compile_s
 
 
 # --- the benchmark -------------------------------------------------------------------------------
 
 def work(config: BenchConfig) -> list[tuple[str, str, Sampler, object]]:
-    """(key, model, sampler, detail) in running order; detail: None for an evosax unit, (pattern,
-    seed) for one Optuna run. Keys name checkpointed pieces of work."""
+    """(key, model, sampler, detail) in running order; detail: None for an evosax unit, (pattern
+    names, seeds) for Optuna studies: all of a model's at once when jaxplaus scores them, one per
+    piece of work with Norse (minutes each). Keys name checkpointed pieces of work."""
     items = []
     for model_name in config.models:
         items += [(f"{model_name}/{s.name}", model_name, s, None) for s in competitors(config) if not s.is_optuna]
-    optuna_seeds = config.optuna_seeds or config.seeds
+    seeds = list(range(config.optuna_seeds or config.seeds))
+    names = [p.name for p in patterns.select(config.patterns)]
     for model_name in optuna_models(config) if config.optuna else []:
         for s in (s for s in competitors(config) if s.is_optuna):
-            items += [(f"{model_name}/{s.name}/{p.name}/{k}", model_name, s, (p.name, k))
-                      for p in patterns.select(config.patterns) for k in range(optuna_seeds)]
+            if config.optuna_simulator == "jax":
+                items.append((f"{model_name}/{s.name}", model_name, s, (names, seeds)))
+            else:
+                items += [(f"{model_name}/{s.name}/{p}/{k}", model_name, s, ([p], [k])) for p in names for k in seeds]
     return items
 
 
@@ -258,8 +315,8 @@ def _progress(total, initial, enabled):
 def run(config: BenchConfig, out=None, resume=False, progress=True, stop_after=None, mesh=None) -> dict:
     """Run (or continue) the benchmark; returns {"records", "timings", "finished"}.
 
-    Progress steps are evosax chunks and Optuna runs; with `out` a checkpoint is written after
-    each, and `stop_after` (steps) ends early as an interruption would."""
+    Progress steps are evosax chunks and Optuna pieces of work (see `work`); with `out` a
+    checkpoint is written after each, and `stop_after` (steps) ends early as an interruption would."""
     saved = {"records": [], "done": [], "current": None, "timings": {}}
     if resume and out is not None and (out / store.CHECKPOINT).exists():
         saved = store.load_checkpoint(out)
@@ -282,9 +339,12 @@ def run(config: BenchConfig, out=None, resume=False, progress=True, stop_after=N
             if detail is not None:
                 if stop_after is not None and steps >= stop_after:
                     return {**saved, "finished": False}
-                record = optuna_run(config, model_name, sampler, *detail)
-                timing["search_s"] += record["seconds"]
-                saved["records"].append(record)
+                records, compile_s = optuna_runs(
+                    config, model_name, sampler, *detail,
+                    on_round=lambda n, left: bar.set_postfix_str(f"trial {n}/{config.optuna_budget}, {left} running"))
+                timing["compile_s"] += compile_s
+                timing["search_s"] += sum(r["seconds"] for r in records)
+                saved["records"] += records
                 saved["done"].append(key)
                 steps += 1
                 bar.update(1)

@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from jaxplaus.adapters.optuna_space import SAMPLERS
 from jaxplaus.cli import add_json_flag
 from jaxplaus.errors import UsageError
-
-SAMPLERS = ("random", "cmaes", "tpe")  # jaxplaus.adapters.optuna_baseline needs optuna to import
 
 
 def register(subparsers) -> None:

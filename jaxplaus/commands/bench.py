@@ -20,11 +20,14 @@ def register(sub):
     s.add_argument("--strategies", nargs="*", default=list(B.DEFAULT_STRATEGIES),
                    help=f"evosax strategies, any of: {', '.join(search.names())}")
     s.add_argument("--optuna", nargs="*", default=[], metavar="SAMPLER",
-                   help="Optuna samplers through the trial-by-trial Norse baseline: tpe, cmaes, random")
+                   help="Optuna samplers, trial by trial (ask/tell): tpe, cmaes, random")
     s.add_argument("--seeds", type=int, default=10, help="independent runs per model, pattern and sampler")
     s.add_argument("--budgets", type=int, nargs="+", default=[256, 1024, 4096], help="evaluations per run (ladder)")
     s.add_argument("--optuna-budget", type=int, default=100, help="trials per Optuna run")
     s.add_argument("--optuna-seeds", type=int, default=None, help="runs per Optuna sampler (default: --seeds)")
+    s.add_argument("--optuna-simulator", choices=B.OPTUNA_SIMULATORS, default="jax",
+                   help="who scores Optuna's trials: jax (jaxplaus's evaluator, one call per round of all "
+                        "studies; default) or norse (the source paper's simulator, one trial at a time)")
     s.add_argument("--populations", type=int, nargs="+", default=None, help="sweep the population size")
     s.add_argument("--step-sizes", type=float, nargs="+", default=None,
                    help="sweep the initial step size (fraction of the search box's side)")
@@ -47,7 +50,8 @@ def run_samplers(args):
     config = B.BenchConfig(
         models=args.models, patterns=[p.name for p in patterns.select(args.patterns)], strategies=args.strategies,
         seeds=args.seeds, budgets=args.budgets, populations=args.populations, step_sizes=args.step_sizes,
-        optuna=args.optuna, optuna_budget=args.optuna_budget, optuna_seeds=args.optuna_seeds, seed=args.seed,
+        optuna=args.optuna, optuna_budget=args.optuna_budget, optuna_seeds=args.optuna_seeds,
+        optuna_simulator=args.optuna_simulator, seed=args.seed,
         bounds=args.bounds, dt_ms=args.dt_ms)
     config.check()
     if args.resume and args.out is None:

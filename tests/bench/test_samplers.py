@@ -56,6 +56,7 @@ def test_bench_resumed_equals_uninterrupted_and_is_stored(tmp_path):
     (dict(strategies=["nope"]), "unknown strategy"),
     (dict(populations=[2]), "at least 4"),
     (dict(optuna=["nope"]), "Optuna sampler"),
+    (dict(optuna=["tpe"], optuna_simulator="brian2"), "optuna-simulator"),
 ])
 def test_bad_configurations(change, message):
     with pytest.raises(UsageError, match=message):
@@ -67,3 +68,47 @@ def test_cli_bad_arguments_exit_2(tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
     assert main(["bench", "nope"]) == 2
+
+
+OPTUNA = dict(models=["izhikevich"], patterns=["tonic_spiking", "spike_latency"], strategies=[], optuna=["tpe"],
+              optuna_budget=14, seeds=2, seed=1)
+
+
+def test_optuna_studies_in_lockstep_are_the_studies_optimize_would_run():
+    """All (pattern, seed) studies advance one trial per round and are scored in one batch; each must
+    still be the study `study.optimize` runs alone (stopped at its first pass), trial for trial."""
+    import optuna
+
+    from jaxplaus import models, patterns
+    from jaxplaus.adapters.optuna_space import TrialSpace, make_sampler
+    from jaxplaus.bench.samplers import optuna_scorer
+
+    config = BenchConfig(**OPTUNA)
+    records = run(config, progress=False)["records"]
+    assert [(r["pattern"], r["seed"]) for r in records] == [(p, k) for p in OPTUNA["patterns"] for k in (0, 1)]
+    assert any(r["evaluations_to_success"] for r in records)  # some study stops early...
+    assert any(r["evaluations_to_success"] is None for r in records)  # ...and some runs to its budget
+    score, _ = optuna_scorer(config, "izhikevich", OPTUNA["patterns"], [0, 1])
+    for record in records:
+        i, k = OPTUNA["patterns"].index(record["pattern"]), record["seed"]
+        space = TrialSpace(models.get("izhikevich"), patterns.get(record["pattern"]))
+        study, first_pass = optuna.create_study(sampler=make_sampler("tpe", config.seed + k)), []
+
+        def objective(trial):
+            loss, passed = score({(i, k): space.suggest(trial)})[(i, k)]
+            if passed:
+                first_pass.append(trial.number + 1)
+                trial.study.stop()
+            return loss
+
+        study.optimize(objective, n_trials=config.optuna_budget)
+        assert record["evaluations_to_success"] == (first_pass[0] if first_pass else None)
+        assert record["loss"] == study.best_value
+
+
+def test_optuna_trials_can_be_scored_by_norse():
+    pytest.importorskip("norse")
+    config = BenchConfig(**{**OPTUNA, "patterns": ["tonic_spiking"], "seeds": 1, "optuna_budget": 3,
+                            "optuna_simulator": "norse"})
+    records = run(config, progress=False)["records"]
+    assert len(records) == 1 and records[0]["budget"] == 3 and np.isfinite(records[0]["loss"])
