@@ -70,8 +70,38 @@ def summarize(config, records: list[dict], timings: dict) -> dict:
             "optuna_budget": config.optuna_budget if config.optuna else None,
             "optuna_seeds": (config.optuna_seeds or config.seeds) if config.optuna else None,
             "optuna_simulator": config.optuna_simulator if config.optuna else None,
-            "ranking": overall, "problems": table,
+            "ranking": overall, "problems": table, "by_model": by_model(config, records),
             "seconds": {"compile_s": round(compile_s, 3), "search_s": round(search_s, 3)}}
+
+
+def by_model(config, records: list[dict]) -> list[dict]:
+    """Success rate per model and sampler within each budget of the ladder (and Optuna's), where
+    the sampler's runs had that budget (None beyond it): samplers compared at equal evaluations."""
+    budgets = sorted(set(config.budgets) | ({config.optuna_budget} if config.optuna else set()))
+    out = []
+    for model in dict.fromkeys(r["model"] for r in records):
+        for s in dict.fromkeys(r["sampler"] for r in records):
+            runs = [r for r in records if r["model"] == model and r["sampler"] == s]
+            if runs:
+                e, most = _evals(runs), min(r["budget"] for r in runs)
+                out.append({"model": model, "sampler": s, "runs": len(runs),
+                            "success_rate_at": {str(b): stats.success_rate(e, b) if b <= most else None
+                                                for b in budgets}})
+    return out
+
+
+def by_model_markdown(results) -> str:
+    """Rows model x budget, columns samplers (in ranking order): success rates at equal evaluations."""
+    rows = results["by_model"]
+    samplers = [o["sampler"] for o in results["ranking"]]
+    cell = {(r["model"], r["sampler"]): r["success_rate_at"] for r in rows}
+    budgets = list(rows[0]["success_rate_at"]) if rows else []
+    text = (f"| model, evaluations | {' | '.join(samplers)} |\n|" + "---|" * (1 + len(samplers)) + "\n")
+    for model in dict.fromkeys(r["model"] for r in rows):
+        for b in budgets:
+            rates = [cell.get((model, s), {}).get(b) for s in samplers]
+            text += f"| {model}, {b} | " + " | ".join("-" if x is None else f"{100 * x:.0f}%" for x in rates) + " |\n"
+    return text
 
 
 def _sampler_of(key: str) -> str:
@@ -179,7 +209,8 @@ def write(out: Path, results: dict, records: list[dict]) -> None:
     figures = [("Success rate vs budget", _png(success_vs_budget(results, records), out / "success_vs_budget.png")),
                ("Expected running time", _png(ert_per_sampler(results), out / "ert.png")),
                ("Rank per pattern", _png(rank_heatmap(results), out / "ranks.png"))]
-    (out / "ranking.md").write_text(ranking_markdown(results))
+    (out / "ranking.md").write_text(ranking_markdown(results) + "\nSuccess rate within the same number of evaluations "
+                                    "(-: beyond the sampler's budget):\n\n" + by_model_markdown(results))
     per_pattern = "".join(
         f"<tr><td>{html.escape(t['model'])}</td><td>{html.escape(t['pattern'])}</td><td>{html.escape(t['sampler'])}</td>"
         f"<td>{t.get('rank', '')}</td><td>{t['successes']}/{t['runs']}</td>"

@@ -45,6 +45,12 @@ def test_bench_resumed_equals_uninterrupted_and_is_stored(tmp_path):
         # evaluations-to-success are whole generations of a run
         pop = runs[0]["population"]
         assert all(e % pop == 0 and 0 < e <= 96 for e in evals if e is not None)
+    for row in results["by_model"]:  # one model here: the same rates as the ranking's
+        runs = [r for r in whole["records"] if r["sampler"] == row["sampler"] and r["model"] == row["model"]]
+        assert row["success_rate_at"] == {str(b): np.mean([r["evaluations_to_success"] is not None
+                                                          and r["evaluations_to_success"] <= b for r in runs])
+                                          for b in TINY["budgets"]}
+    assert "Success rate within the same number of evaluations" in (out / "ranking.md").read_text()
     # izhikevich reaches tonic spiking easily: someone must succeed
     assert any(r["evaluations_to_success"] for r in whole["records"] if r["pattern"] == "tonic_spiking")
     rows = [r for r in query_results(kind="bench") if r["run_dir"] == str(out.resolve())]
@@ -112,3 +118,16 @@ def test_optuna_trials_can_be_scored_by_norse():
                             "optuna_simulator": "norse"})
     records = run(config, progress=False)["records"]
     assert len(records) == 1 and records[0]["budget"] == 3 and np.isfinite(records[0]["loss"])
+
+
+def test_success_by_model_compares_samplers_at_equal_evaluations_within_their_budgets():
+    from jaxplaus.bench.report import by_model
+
+    config = BenchConfig(**{**TINY, "optuna": ["tpe"], "optuna_budget": 50})
+    run = lambda sampler, evals, budget: {"model": "izhikevich", "sampler": sampler,  # noqa: E731
+                                          "evaluations_to_success": evals, "budget": budget}
+    records = [run("cma_es", 20, 96), run("cma_es", 90, 96), run("cma_es", None, 96),
+               run("optuna-tpe", 10, 50), run("optuna-tpe", None, 50)]
+    rows = {r["sampler"]: r["success_rate_at"] for r in by_model(config, records)}
+    assert rows["cma_es"] == {"24": pytest.approx(1 / 3), "50": pytest.approx(1 / 3), "96": pytest.approx(2 / 3)}
+    assert rows["optuna-tpe"] == {"24": 0.5, "50": 0.5, "96": None}  # no run had 96 evaluations
