@@ -83,9 +83,9 @@ def by_model(config, records: list[dict]) -> list[dict]:
         for s in dict.fromkeys(r["sampler"] for r in records):
             runs = [r for r in records if r["model"] == model and r["sampler"] == s]
             if runs:
-                e, most = _evals(runs), min(r["budget"] for r in runs)
+                e, own_budget = _evals(runs), min(r["budget"] for r in runs)
                 out.append({"model": model, "sampler": s, "runs": len(runs),
-                            "success_rate_at": {str(b): stats.success_rate(e, b) if b <= most else None
+                            "success_rate_at": {str(b): stats.success_rate(e, b) if b <= own_budget else None
                                                 for b in budgets}})
     return out
 
