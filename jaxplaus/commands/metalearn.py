@@ -47,6 +47,13 @@ def register(subparsers) -> None:
         default=None,
         help="'trial' (redrawn per trial, default on full) or 'generation' (shared by the trials of a generation; default on small, ~2.5x faster on CPU)",
     )
+    parser.add_argument(
+        "--trial-draws",
+        default="stratified",
+        help="'stratified' (default: each generation's trials take w_max and input rate from a Latin "
+        "hypercube over their ranges) or 'independent' (each trial draws them on its own); "
+        "held-out trials are always independent",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="run directory (default under $JAXPLAUS_HOME/runs)")
     parser.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
@@ -64,7 +71,7 @@ def _finite_positive(name, value, allow_zero=False):
 
 def config_from_args(args) -> dict:
     """Validate everything and build the run's config (nothing is written here)."""
-    from jaxplaus.plasticity.metalearn import make_strategy
+    from jaxplaus.plasticity.metalearn import TRIAL_DRAWS, make_strategy
     from jaxplaus.plasticity.rules import RULES
 
     if args.task not in TASKS:
@@ -97,6 +104,8 @@ def config_from_args(args) -> dict:
     connectivity = args.connectivity or ("generation" if small else "trial")
     if connectivity not in ("trial", "generation"):
         raise UsageError(f"--connectivity must be 'trial' or 'generation', got {connectivity!r}")
+    if args.trial_draws not in TRIAL_DRAWS:
+        raise UsageError(f"--trial-draws must be one of {', '.join(TRIAL_DRAWS)}, got {args.trial_draws!r}")
     from jaxplaus.plasticity.rules import get_rule
 
     make_strategy(args.strategy, args.population, get_rule(args.rule).n_params, args.sigma)
@@ -114,6 +123,7 @@ def config_from_args(args) -> dict:
         "train_s": list(args.train_s) if args.train_s is not None else None,
         "score_s": args.score_s,
         "connectivity": connectivity,
+        "trial_draws": args.trial_draws,
         "seed": args.seed,
     }
 

@@ -28,7 +28,9 @@ def build(config: dict):
         overrides["score_s"] = config["score_s"]
     task = get_task(config["task"], config["network"], **overrides)
     strategy, params = make_strategy(config["strategy"], config["population"], rule.n_params, config["sigma"])
-    evaluate = make_evaluator(net, rule, task, config["trials"], config["connectivity"] == "trial")
+    # runs stored before the option existed drew their trials independently
+    evaluate = make_evaluator(net, rule, task, config["trials"], config["connectivity"] == "trial",
+                              config.get("trial_draws", "independent"))
     return Search(strategy, params, evaluate, rule), net, task
 
 

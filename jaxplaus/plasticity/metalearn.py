@@ -51,30 +51,53 @@ def make_strategy(name: str, population: int, n_params: int, sigma: float):
 BATCH_AXES = TRIALS_AXIS, CANDIDATES_AXIS = ("trials", "candidates")  # the evaluator's vmap axes, named for `network.step`
 
 
+TRIAL_DRAWS = ("stratified", "independent")
+
+
+def stratified_quantiles(key, n_trials: int, n_dims: int = 2):
+    """[n_trials, n_dims] points of a Latin hypercube in [0, 1): along each dimension, one point
+    in each of `n_trials` equal strata, the strata of different dimensions paired at random."""
+    k_order, k_within = jax.random.split(key)
+    order = jax.vmap(lambda k: jax.random.permutation(k, n_trials))(jax.random.split(k_order, n_dims))
+    within = jax.random.uniform(k_within, (n_dims, n_trials))
+    return ((order + within) / n_trials).T
+
+
 @functools.lru_cache(maxsize=8)  # one compiled evaluator per configuration and process
-def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_trial: bool = True) -> Callable:
+def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_trial: bool = True,
+                   trial_draws: str = "independent") -> Callable:
     """jit(thetas [C, d], key) -> (losses [C, n_trials], diagnostics of [C, n_trials]).
 
     With `connectivity_per_trial=False` the trials of one call share one connectivity (still
     redrawn every call, i.e. every generation) while initial weights, w_max, input rate and
     noise are redrawn per trial as SPEC lists: on a CPU, gathers through per-trial (batched)
     index arrays cost ~2.5x more than through one shared array (measured, docs/metalearn.md).
+
+    `trial_draws="stratified"` places the trials' w_max and input rate on a Latin hypercube
+    (with 2 trials: one input rate in each half of its range) instead of drawing them
+    independently. A candidate's loss depends strongly on the input rate, so a few independent
+    trials often miss one end of the range; stratified, every call covers it.
     """
+    if trial_draws not in TRIAL_DRAWS:
+        raise UsageError(f"unknown trial draws {trial_draws!r}; choose from {', '.join(TRIAL_DRAWS)}")
 
     def evaluate(thetas, key):
         k_shared, k_trials = jax.random.split(key)
         shared = draw_trial(k_shared, net).connectivity
+        trial_keys = jax.random.split(k_trials, n_trials)
+        # its own key, so the independent draws stay what they were before this option existed
+        quantiles = stratified_quantiles(jax.random.fold_in(k_shared, 1), n_trials) if trial_draws == "stratified" else None
 
-        def per_trial(k):
+        def per_trial(k, q):
             k_trial, k_train = jax.random.split(k)
-            trial = draw_trial(k_trial, net)
+            trial = draw_trial(k_trial, net, q)
             if not connectivity_per_trial:
                 trial = trial._replace(connectivity=shared)
             train_s = draw_train_seconds(k_train, task)
             loss = lambda theta: task.trial_loss(net, rule, theta, trial, train_s, batch_axes=BATCH_AXES)  # noqa: E731
             return jax.vmap(loss, axis_name=CANDIDATES_AXIS)(thetas)
 
-        losses, diagnostics = jax.vmap(per_trial, axis_name=TRIALS_AXIS)(jax.random.split(k_trials, n_trials))
+        losses, diagnostics = jax.vmap(per_trial, axis_name=TRIALS_AXIS)(trial_keys, quantiles)
         return losses.T, jax.tree_util.tree_map(lambda x: x.T, diagnostics)
 
     return jax.jit(evaluate)

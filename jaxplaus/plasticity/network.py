@@ -154,7 +154,10 @@ def _draw_connectivity(key, net: Network, projection: str) -> Connectivity:
     return Connectivity(targets, inmap.astype(jnp.int32), jnp.max(counts) > bound)
 
 
-def draw_trial(key, net: Network) -> Trial:
+def draw_trial(key, net: Network, quantiles=None) -> Trial:
+    """A trial's random draws. `quantiles` (q_w_max, q_input_rate) in [0, 1), when given, place
+    w_max and the input rate at those quantiles of their ranges instead of drawing them (used by
+    stratified trial draws); everything else is drawn from `key` either way."""
     keys = jax.random.split(key, 9)
     connectivity = {p: _draw_connectivity(k, net, p) for p, k in zip(PROJECTIONS, keys[:4])}
     shape = {p: (net.size(p[0]), net.out_degree(p)) for p in PROJECTIONS}
@@ -165,8 +168,13 @@ def draw_trial(key, net: Network) -> Trial:
         "II": jnp.full(shape["II"], net.w_ii),
     }
     low, high = net.w_max_range
-    w_max = jnp.exp(jax.random.uniform(keys[5], minval=math.log(low), maxval=math.log(high)))
-    input_rate = jax.random.uniform(keys[6], minval=net.input_rate_range[0], maxval=net.input_rate_range[1])
+    log_range, rate_range = (math.log(low), math.log(high)), net.input_rate_range
+    if quantiles is None:
+        w_max = jnp.exp(jax.random.uniform(keys[5], minval=log_range[0], maxval=log_range[1]))
+        input_rate = jax.random.uniform(keys[6], minval=rate_range[0], maxval=rate_range[1])
+    else:
+        at = lambda q, lo_hi: lo_hi[0] + q * (lo_hi[1] - lo_hi[0])  # noqa: E731
+        w_max, input_rate = jnp.exp(at(quantiles[0], log_range)), at(quantiles[1], rate_range)
     v0 = {
         pop: jax.random.uniform(k, (net.size(pop),), minval=net.v_rest, maxval=net.v_threshold - 5.0)
         for pop, k in zip(POPULATIONS, jax.random.split(keys[7]))

@@ -31,6 +31,7 @@ BAD = [
     ("--score-s", "0"),
     ("--init", "vogels", "--rule", "mlp"),
     ("--connectivity", "sometimes"),
+    ("--trial-draws", "latin"),
     ("--generations", "many"),
     ("--resume",),
 ]

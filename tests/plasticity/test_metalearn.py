@@ -1,14 +1,20 @@
 """Meta-learning runs: strategies by name, interruption + resume reproduces an uninterrupted
-run, results land in the run index."""
+run, results land in the run index; stratified trial draws."""
 
+import math
+
+import jax
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jaxplaus import store
 from jaxplaus.errors import UsageError
 from jaxplaus.plasticity import analysis
 from jaxplaus.plasticity.experiment import run_experiment
-from jaxplaus.plasticity.metalearn import make_strategy
+from jaxplaus.plasticity.metalearn import make_evaluator, make_strategy, stratified_quantiles
+from jaxplaus.plasticity.network import PRESETS, draw_trial
 
 CONFIG = {
     "task": "stability",
@@ -24,6 +30,7 @@ CONFIG = {
     "train_s": [0.3, 0.4],
     "score_s": 0.2,
     "connectivity": "generation",
+    "trial_draws": "stratified",
     "seed": 3,
 }
 
@@ -89,3 +96,29 @@ def test_strategies_by_name(name):
 def test_unknown_strategy_is_a_usage_error():
     with pytest.raises(UsageError):
         make_strategy("NoSuchES", 6, 6, 0.3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_trials=st.integers(1, 40), seed=st.integers(0, 2**31 - 1))
+def test_stratified_quantiles_put_one_trial_in_each_stratum_of_every_dimension(n_trials, seed):
+    q = np.asarray(stratified_quantiles(jax.random.PRNGKey(seed), n_trials))
+    assert q.shape == (n_trials, 2) and np.all((q >= 0) & (q < 1))
+    for column in q.T:
+        assert sorted(np.floor(column * n_trials).astype(int)) == list(range(n_trials))
+
+
+def test_trial_quantiles_place_w_max_and_input_rate_in_their_ranges():
+    net = PRESETS["small"]
+    low = draw_trial(jax.random.PRNGKey(0), net, (0.0, 0.0))
+    mid = draw_trial(jax.random.PRNGKey(0), net, (0.5, 0.75))
+    assert float(low.w_max) == pytest.approx(2.0) and float(low.input_rate) == pytest.approx(1.0)
+    assert float(mid.w_max) == pytest.approx(math.sqrt(6.0), rel=1e-6)  # log-uniform: geometric midpoint
+    assert float(mid.input_rate) == pytest.approx(4.0)
+    # the rest of the trial comes from the key alone
+    free = draw_trial(jax.random.PRNGKey(0), net)
+    np.testing.assert_array_equal(np.asarray(mid.weights["IE"]), np.asarray(free.weights["IE"]))
+
+
+def test_unknown_trial_draws_is_a_usage_error():
+    with pytest.raises(UsageError):
+        make_evaluator(PRESETS["small"], None, None, 2, False, "latin")
