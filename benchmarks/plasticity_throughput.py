@@ -31,7 +31,7 @@ def simulator(net, rule, seconds):
         def drive(t_index):
             return {"E": trial.input_rate, "I": trial.input_rate}, 1.0
 
-        _, (count_e, count_i), _, _ = record(net, rule, theta, trial, N.initial_state(net, trial, rule), n_steps, drive, n_raster=1, batch_axes=AXES)
+        _, (count_e, count_i), _ = record(net, rule, theta, trial, N.initial_state(net, trial, rule), n_steps, drive, n_raster=1, batch_axes=AXES)
         return count_e.sum() / (net.n_e * seconds), count_i.sum() / (net.n_i * seconds)
 
     def batch(thetas, key, n_trials):

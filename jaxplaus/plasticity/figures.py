@@ -89,7 +89,7 @@ def rasters(path: Path, net, rule, task, before, after, seed: int) -> None:
         def drive(t_index):
             return {"E": trial.input_rate, "I": trial.input_rate}, 1.0
 
-        _, counts, raster, _ = record(net, rule, theta, trial, initial_state(net, trial, rule), n_steps, drive)
+        _, counts, raster = record(net, rule, theta, trial, initial_state(net, trial, rule), n_steps, drive)
         return counts, raster
 
     plt = _pyplot()

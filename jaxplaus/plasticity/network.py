@@ -8,15 +8,14 @@ fixed out-degree `k_out`, `post[j, k]` is the k-th target of presynaptic neuron 
 `w[j, k]` its weight. Spike propagation is event-driven: each step the indices of the neurons
 that spiked are packed into a fixed-size array (`max_events`, padding points out of bounds and
 is dropped) and only their rows are read, so the cost scales with the array size, not with the
-number of synapses. The size covers 3x the blow-up rate (100 Hz) for E and 600 Hz for I in one
-step; a step with more spikes than that is an `overflow`, which the simulation treats as a
-blow-up (a population that synchronous has left any regime a task scores) except during the
-first STARTUP_S, where the network's onset burst (all neurons charged at once before any
-inhibition has built up; up to ~8% of E in one step) drops the excess spikes instead. Most steps
-of a healthy network need far fewer slots: a batch whose networks all spiked sparsely in a step
-uses short arrays (`quiet_events`) for it (`step`, `batch_axes`). A multi-pass
-`while_loop` that never drops spikes was tried first: under vmap it selects its whole carry
-(weights included) on every extra pass, and runaway candidates made a generation ~40x slower.
+number of synapses. Each step picks the smallest of three sizes that holds every population's
+spikes (`event_sizes`): `quiet_events` for a network near its target rate, `max_events` (3x the
+100 Hz blow-up rate for E, 600 Hz for I) for busy steps, and the whole population for the rare
+synchronous step beyond that (the onset burst, up to ~8% of E in one step, or a population
+event of a network whose rate is fine: 7% of E measured at a 5-10 Hz filtered rate). No spike
+is ever dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). A
+multi-pass `while_loop` was tried first: under vmap it selects its whole carry (weights
+included) on every extra pass, and runaway candidates made a generation ~40x slower.
 Postsynaptic plasticity needs a neuron's *incoming* synapses: `inmap[i, :]` lists their flat
 indices, padded out of bounds.
 """
@@ -67,7 +66,15 @@ class Network(NamedTuple):
     def max_events(self, population: str) -> int:
         """Spikes one step can deliver: 3x the 100 Hz blow-up rate for E, 600 Hz for I."""
         rate = 300.0 if population == "E" else 600.0
-        return int(math.ceil(self.size(population) * rate * self.dt)) + 4
+        return min(int(math.ceil(self.size(population) * rate * self.dt)) + 4, self.size(population))
+
+    def event_sizes(self) -> tuple[dict, ...]:
+        """The event-array sizes a step chooses from (population -> slots), smallest first; the
+        last holds every neuron, so no step drops a spike."""
+        tiers = ({pop: self.quiet_events(pop) for pop in POPULATIONS},
+                 {pop: self.max_events(pop) for pop in POPULATIONS},
+                 {pop: self.size(pop) for pop in POPULATIONS})
+        return tuple(t for k, t in enumerate(tiers) if k == 0 or t != tiers[k - 1])
 
     def quiet_events(self, population: str) -> int:
         """Slots for steps in which no network of a batch is busy (`step`): the mean count of a
@@ -131,7 +138,6 @@ class State(NamedTuple):
     weights: dict  # plastic projection -> [n_pre, k_out]
     pre_traces: dict  # plastic projection -> [n_traces, n_pre]
     post_traces: dict  # plastic projection -> [n_traces, n_post]
-    overflow: jax.Array  # bool: the last step had more spikes than `max_events` (some dropped)
 
 
 def _draw_connectivity(key, net: Network, projection: str) -> Connectivity:
@@ -192,7 +198,6 @@ def initial_state(net: Network, trial: Trial, rule) -> State:
         weights={p: trial.weights[p] for p in rule.projections},
         pre_traces={p: jnp.zeros((rule.n_pre_traces, net.size(p[0]))) for p in rule.projections},
         post_traces={p: jnp.zeros((rule.n_post_traces, net.size(p[1]))) for p in rule.projections},
-        overflow=jnp.bool_(False),
     )
 
 
@@ -208,9 +213,9 @@ def poisson_counts(u, lam, max_count: int = 6):
 
 def spike_events(spiked, size: int):
     """Indices of the spiking neurons in a fixed-size array padded with len(spiked) (out of
-    bounds, so gathers fill and scatters drop it), and whether more than `size` spiked."""
+    bounds, so gathers fill and scatters drop it); `size` must hold all of them."""
     (events,) = jnp.nonzero(spiked, size=size, fill_value=spiked.shape[0])
-    return events, jnp.sum(spiked) > size
+    return events
 
 
 def _neuron_features(net: Network, state: State, population: str) -> dict:
@@ -230,11 +235,11 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
     `learning` scales every weight change (0 freezes plasticity, e.g. while scoring).
     `halted` silences all spikes: a blown-up network that vmap keeps stepping alongside the
     others then costs no event passes.
-    `batch_axes` names the `vmap` axes the caller batches networks over. Synaptic events are then
-    passed through event arrays of `quiet_events` slots whenever no network of the batch has
-    more spikes than that in this step, and of `max_events` slots otherwise: one `lax.cond` for
-    the whole batch, whereas under an unnamed vmap the condition is per network and both
-    branches run. Either way the same spikes are delivered in the same order.
+    `batch_axes` names the `vmap` axes the caller batches networks over. Synaptic events then
+    pass through the smallest of `net.event_sizes()` that holds the spikes of every network of
+    the batch: one `lax.switch` for the whole batch, whereas under an unnamed vmap the choice is
+    per network and every branch runs. Whichever size, the same spikes are delivered in the
+    same order.
     Returns (state, spiked) with spiked a dict population -> bool [n].
     """
     dt = net.dt
@@ -259,16 +264,17 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
     def propagate(sizes):
         return lambda operands: _propagate(net, rule, thetas, trial, state, spiked, *operands, learning, sizes)
 
-    busy_sizes = {pop: net.max_events(pop) for pop in POPULATIONS}
-    quiet_sizes = {pop: net.quiet_events(pop) for pop in POPULATIONS}
     conductances = {"E": g_ampa, "I": g_gaba}  # by presynaptic population
-    if quiet_sizes == busy_sizes:
-        conductances, weights, overflow = propagate(busy_sizes)((conductances, state.weights))
-    else:
-        busy = jnp.any(jnp.stack([jnp.sum(spiked[pop]) > quiet_sizes[pop] for pop in POPULATIONS]))
+    sizes = net.event_sizes()
+    if len(sizes) == 1:
+        conductances, weights = propagate(sizes[0])((conductances, state.weights))
+    else:  # the smallest size that holds every population's spikes (sizes grow monotonically)
+        counts = {pop: jnp.sum(spiked[pop]) for pop in POPULATIONS}
+        tier = sum(jnp.any(jnp.stack([counts[pop] > size[pop] for pop in POPULATIONS])).astype(jnp.int32)
+                   for size in sizes[:-1])
         if batch_axes:  # the busiest network of the batch decides, so the branch is not batched
-            busy = lax.pmax(busy.astype(jnp.int32), batch_axes) > 0
-        conductances, weights, overflow = lax.cond(busy, propagate(busy_sizes), propagate(quiet_sizes), (conductances, state.weights))
+            tier = lax.pmax(tier, batch_axes)
+        conductances, weights = lax.switch(tier, [propagate(size) for size in sizes], (conductances, state.weights))
 
     pre_traces, post_traces = {}, {}
     for p in rule.projections:
@@ -276,7 +282,7 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
         pre_traces[p] = state.pre_traces[p] * pre_decay[:, None] + spiked[p[0]]
         post_traces[p] = state.post_traces[p] * post_decay[:, None] + spiked[p[1]]
 
-    new_state = State(v, conductances["E"], conductances["I"], refractory, weights, pre_traces, post_traces, overflow)
+    new_state = State(v, conductances["E"], conductances["I"], refractory, weights, pre_traces, post_traces)
     return new_state, spiked
 
 
@@ -284,15 +290,12 @@ def _propagate(net: Network, rule, thetas, trial: Trial, state: State, spiked, c
     """This step's synaptic events through event arrays of `sizes` (population -> slots):
     conductance delivery with the rule's on-pre update of the spiking neurons' outgoing rows,
     then its on-post update of their incoming synapses (`thetas`: the rule's parameters split by
-    projection, as `step` splits them once). Returns (conductances, weights, overflow), overflow
-    meaning some population had more spikes than its slots (excess dropped)."""
+    projection, as `step` splits them once). `sizes` must hold every spike. Returns
+    (conductances, weights)."""
     plastic = rule.projections
     weights = dict(weights)
     features = {pop: _neuron_features(net, state, pop) for pop in POPULATIONS}
-    events, overflow = {}, jnp.bool_(False)
-    for pop in POPULATIONS:
-        events[pop], over = spike_events(spiked[pop], sizes[pop])
-        overflow = overflow | over
+    events = {pop: spike_events(spiked[pop], sizes[pop]) for pop in POPULATIONS}
 
     # presynaptic events: deliver conductance, then the rule's on-pre update of those rows
     conductances = {pre: dict(target) for pre, target in conductances.items()}
@@ -325,4 +328,4 @@ def _propagate(net: Network, rule, thetas, trial: Trial, state: State, spiked, c
         dw = learning * rule.on_post(thetas[p], w_in, pre_view, post_view)
         flat = flat.at[ids].set(jnp.clip(w_in + dw, 0.0, trial.w_max), mode="drop")
         weights[p] = flat.reshape(weights[p].shape)
-    return conductances, weights, overflow
+    return conductances, weights

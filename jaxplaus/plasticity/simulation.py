@@ -21,7 +21,6 @@ from jaxplaus.plasticity.network import Network, State, Trial, step
 
 TAU_FILTER = 1.0  # s, SPEC
 RATE_BOUNDS = (0.1, 100.0)  # Hz, SPEC: outside this band the network has blown up
-STARTUP_S = 0.2  # s: spike overflow in the onset burst is not a blow-up (network.py)
 
 
 class Outcome(NamedTuple):
@@ -64,7 +63,6 @@ def run(
     n_chunks = n_steps // chunk_steps
     grace = int(round(TAU_FILTER / net.dt)) if low_rate_grace_steps is None else low_rate_grace_steps
     decay = math.exp(-net.dt / TAU_FILTER)
-    startup = int(round(STARTUP_S / net.dt))
     low, high = RATE_BOUNDS
     end_step = n_steps if end_step is None else end_step
 
@@ -75,7 +73,7 @@ def run(
         instantaneous = jnp.sum(spiked["E"]) / (net.n_e * net.dt)
         rate = rate * decay + (1.0 - decay) * instantaneous
         acc = observe(acc, t_index, rate, spiked)
-        out_of_band = (rate > high) | ((t_index >= grace) & (rate < low)) | ~jnp.isfinite(rate) | (state.overflow & (t_index >= startup))
+        out_of_band = (rate > high) | ((t_index >= grace) & (rate < low)) | ~jnp.isfinite(rate)
         out_of_band = out_of_band & (t_index < end_step)
         t_blowup = jnp.where(blown | ~out_of_band, t_blowup, (t_index + 1) * net.dt)
         return (state, rate, acc, blown | out_of_band, t_blowup), None
@@ -99,14 +97,14 @@ def run(
 
 def record(net: Network, rule, theta, trial: Trial, state: State, n_steps: int, drive: Callable, n_raster: int = 100, batch_axes: tuple = ()):
     """Simulate without blow-up stopping and keep what figures need: per-step E and I spike
-    counts, the spikes of the first `n_raster` E and I neurons, and per-step overflow flags."""
+    counts and the spikes of the first `n_raster` E and I neurons."""
 
     def one_step(state, t_index):
         external_rate, learning = drive(t_index)
         state, spiked = step(net, rule, theta, trial, state, t_index, external_rate, learning, batch_axes=batch_axes)
         counts = (jnp.sum(spiked["E"]), jnp.sum(spiked["I"]))
         raster = (spiked["E"][:n_raster], spiked["I"][: n_raster // 4])
-        return state, (counts, raster, state.overflow)
+        return state, (counts, raster)
 
-    state, (counts, raster, overflow) = lax.scan(one_step, state, jnp.arange(n_steps))
-    return state, counts, raster, overflow
+    state, (counts, raster) = lax.scan(one_step, state, jnp.arange(n_steps))
+    return state, counts, raster
