@@ -8,12 +8,12 @@ fixed out-degree `k_out`, `post[j, k]` is the k-th target of presynaptic neuron 
 `w[j, k]` its weight. Spike propagation is event-driven: each step the indices of the neurons
 that spiked are packed into a fixed-size array (`max_events`, padding points out of bounds and
 is dropped) and only their rows are read, so the cost scales with the array size, not with the
-number of synapses. Each step picks the smallest of three sizes that holds every population's
+number of synapses. Each step picks the smallest of four sizes that holds every population's
 spikes (`event_sizes`): `quiet_events` for a network near its target rate, `max_events` (3x the
-100 Hz blow-up rate for E, 600 Hz for I) for busy steps, and the whole population for the rare
-synchronous step beyond that (the onset burst, up to ~8% of E in one step, or a population
-event of a network whose rate is fine: 7% of E measured at a 5-10 Hz filtered rate). No spike
-is ever dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). A
+100 Hz blow-up rate for E, 600 Hz for I) for busy steps, an eighth of the population for
+synchronous steps (the onset burst, up to ~8% of E in one step; a population event of a
+network whose rate is fine, 7% of E measured at a 5-10 Hz filtered rate; a runaway network
+without plasticity, up to 11%), and the whole population beyond that. No spike is ever dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). A
 multi-pass `while_loop` was tried first: under vmap it selects its whole carry (weights
 included) on every extra pass, and runaway candidates made a generation ~40x slower.
 Postsynaptic plasticity needs a neuron's *incoming* synapses: `inmap[i, :]` lists their flat
@@ -69,10 +69,15 @@ class Network(NamedTuple):
         return min(int(math.ceil(self.size(population) * rate * self.dt)) + 4, self.size(population))
 
     def event_sizes(self) -> tuple[dict, ...]:
-        """The event-array sizes a step chooses from (population -> slots), smallest first; the
-        last holds every neuron, so no step drops a spike."""
+        """The event-array sizes a step chooses from (population -> slots), smallest first: quiet,
+        busy (`max_events`), a population event (an eighth of the population in one step) and
+        the whole population, so no step drops a spike. The steps between them keep a rare large
+        step from costing the whole population's arrays: a batch of 22 networks without
+        plasticity (runaway at ~130 Hz, 11% of E in one step at most) simulated 0.5 s in 12 s
+        with the eighth and in 80 s without it (measured, docs/metalearn.md)."""
         tiers = ({pop: self.quiet_events(pop) for pop in POPULATIONS},
                  {pop: self.max_events(pop) for pop in POPULATIONS},
+                 {pop: max(self.max_events(pop), -(-self.size(pop) // 8)) for pop in POPULATIONS},
                  {pop: self.size(pop) for pop in POPULATIONS})
         return tuple(t for k, t in enumerate(tiers) if k == 0 or t != tiers[k - 1])
 

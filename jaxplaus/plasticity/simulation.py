@@ -2,8 +2,8 @@
 detected so a run stops early.
 
 A run is a `lax.while_loop` over chunks; each chunk is a scan over steps. A network whose
-filtered E rate leaves the allowed band, or whose state stops being finite, is marked blown at
-that time and the loop stops for it (under vmap, blown members are frozen while the others go
+filtered E rate leaves the allowed band (SPEC), whose state stops being finite, or that runs
+away synchronously (SYNCHRONY_LIMIT) is marked blown at that time and the loop stops for it (under vmap, blown members are frozen while the others go
 on, and the loop ends when all are blown or done). Tasks plug in through two functions:
 `drive(t_index) -> (external_rate, learning)` and `observe(acc, t_index, filtered_rate, spiked)`.
 """
@@ -21,6 +21,14 @@ from jaxplaus.plasticity.network import Network, State, Trial, step
 
 TAU_FILTER = 1.0  # s, SPEC
 RATE_BOUNDS = (0.1, 100.0)  # Hz, SPEC: outside this band the network has blown up
+# A runaway network is synchronous long before its filtered rate leaves the band: without
+# plasticity 12% of steps have more E spikes than `max_events` (3x the 100 Hz bound in one step)
+# and the filtered rate passes 100 Hz only after 1.1-1.5 s, which simulating exactly costs 4x a
+# generation. A chunk in which more than this fraction of steps is that synchronous stops the run
+# as blown; a network near its target has a few such steps in a whole trial (measured,
+# docs/metalearn.md).
+SYNCHRONY_LIMIT = 0.02
+STARTUP_S = 0.2  # s: the onset burst (every neuron charged at once) is synchronous in any network
 
 
 class Outcome(NamedTuple):
@@ -55,7 +63,8 @@ def run(
     `end_step` <= n_steps ends a run earlier (per trial durations under vmap).
 
     The filter starts at 0 Hz, so the lower bound is only enforced after `low_rate_grace_steps`
-    (default: one filter time constant); the upper bound and finiteness always are.
+    (default: one filter time constant); the upper bound and finiteness always are, and after
+    STARTUP_S so is the synchrony limit (checked at the end of each chunk).
     `batch_axes`: the caller's named vmap axes over networks (`network.step`).
     """
     if n_steps % chunk_steps:
@@ -65,6 +74,8 @@ def run(
     decay = math.exp(-net.dt / TAU_FILTER)
     low, high = RATE_BOUNDS
     end_step = n_steps if end_step is None else end_step
+    startup = int(round(STARTUP_S / net.dt))
+    synchronous_spikes = net.max_events("E")
 
     def one_step(carry, t_index):
         state, rate, acc, blown, t_blowup = carry
@@ -76,13 +87,14 @@ def run(
         out_of_band = (rate > high) | ((t_index >= grace) & (rate < low)) | ~jnp.isfinite(rate)
         out_of_band = out_of_band & (t_index < end_step)
         t_blowup = jnp.where(blown | ~out_of_band, t_blowup, (t_index + 1) * net.dt)
-        return (state, rate, acc, blown | out_of_band, t_blowup), None
+        synchronous = (jnp.sum(spiked["E"]) > synchronous_spikes) & (t_index >= startup) & (t_index < end_step)
+        return (state, rate, acc, blown | out_of_band, t_blowup), synchronous
 
     def one_chunk(carry):
         chunk, state, rate, acc, blown, t_blowup = carry
         steps = chunk * chunk_steps + jnp.arange(chunk_steps)
-        (state, rate, acc, blown_now, t_blowup), _ = lax.scan(one_step, (state, rate, acc, blown, t_blowup), steps)
-        broken = ~_finite((state, rate))
+        (state, rate, acc, blown_now, t_blowup), synchronous = lax.scan(one_step, (state, rate, acc, blown, t_blowup), steps)
+        broken = ~_finite((state, rate)) | (jnp.sum(synchronous) > SYNCHRONY_LIMIT * chunk_steps)
         t_blowup = jnp.where(broken & ~blown_now, (chunk + 1) * chunk_steps * net.dt, t_blowup)
         return chunk + 1, state, rate, acc, blown_now | broken, t_blowup
 
