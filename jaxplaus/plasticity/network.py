@@ -6,16 +6,17 @@ Units: time in seconds, voltages in mV, conductances and weights in units of the
 Synapses are stored pre-major: projection XY (pre population X -> post population Y) has a
 fixed out-degree `k_out`, `post[j, k]` is the k-th target of presynaptic neuron j and
 `w[j, k]` its weight. Spike propagation is event-driven: each step the indices of the neurons
-that spiked are packed into a fixed-size array (`max_events`, padding points out of bounds and
-is dropped) and only their rows are read, so the cost scales with the array size, not with the
+that spiked are packed into a fixed-size array (padding points out of bounds and is dropped)
+and only their rows are read, so the cost scales with the array size, not with the
 number of synapses. Each step picks the smallest of four sizes that holds every population's
 spikes (`event_sizes`): `quiet_events` for a network near its target rate, `max_events` (3x the
 100 Hz blow-up rate for E, 600 Hz for I) for busy steps, an eighth of the population for
 synchronous steps (the onset burst, up to ~8% of E in one step; a population event of a
 network whose rate is fine, 7% of E measured at a 5-10 Hz filtered rate; a runaway network
-without plasticity, up to 11%), and the whole population beyond that. No spike is ever dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). A
-multi-pass `while_loop` was tried first: under vmap it selects its whole carry (weights
-included) on every extra pass, and runaway candidates made a generation ~40x slower.
+without plasticity, up to 11%), and the whole population beyond that. No spike is ever
+dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). A multi-pass
+`while_loop` was tried first: under vmap it selects its whole carry (weights included) on every
+extra pass, and runaway candidates made a generation ~40x slower.
 Postsynaptic plasticity needs a neuron's *incoming* synapses: `inmap[i, :]` lists their flat
 indices, padded out of bounds.
 """
