@@ -34,7 +34,6 @@ class NorseObjective:
         self.model, self.pattern, self.dt_ms, self.block_ms = model, pattern, dt_ms, block_ms
         self.half_step = half_step  # as `jaxplaus assess`: validated at dt and dt/2 (two Norse runs)
         self.space = TrialSpace(model, pattern, bounds)
-        self.model_params, self.gain_params = self.space.model_params, self.space.gain_params
         try:
             norse_counterpart(model, model.param_space.defaults(), dt_ms)
         except TypeError:
@@ -103,14 +102,14 @@ def run(model_name: str, pattern_name: str, sampler: str, trials: int, seed: int
     seconds = time.perf_counter() - start
 
     best = study.best_trial
-    names = [n for n, *_ in objective.model_params]
-    params = {n: best.params[n] for n in names}
-    gains = [best.params[n] for n, *_ in objective.gain_params]
+    params = {n: best.params[n] for n, *_ in objective.space.model_params}
+    gain_names = [n for n, *_ in objective.space.gain_params]
+    gains = [best.params[n] for n in gain_names]
     passed = bool(best.user_attrs["passed"])
     rate = trials / seconds
     entry = {
         "passed": passed, "loss": float(best.value), "params": params,
-        "stimulus": dict(zip([n for n, *_ in objective.gain_params], gains)),
+        "stimulus": dict(zip(gain_names, gains)),
         "spike_times_ms": objective.spike_times_ms(params, gains),
         "evaluations": trials, "best_trial": best.number,
         "first_pass_trial": first_pass[0] if first_pass else None,
