@@ -82,13 +82,14 @@ def run(
         state, rate, acc, blown, t_blowup = carry
         external_rate, learning = drive(t_index)
         state, spiked = step(net, rule, theta, trial, state, t_index, external_rate, learning, blown, batch_axes)
-        instantaneous = jnp.sum(spiked["E"]) / (net.n_e * net.dt)
+        spikes_e = jnp.sum(spiked["E"])
+        instantaneous = spikes_e / (net.n_e * net.dt)
         rate = rate * decay + (1.0 - decay) * instantaneous
         acc = observe(acc, t_index, rate, spiked)
         out_of_band = (rate > high) | ((t_index >= grace) & (rate < low)) | ~jnp.isfinite(rate)
         out_of_band = out_of_band & (t_index < end_step)
         t_blowup = jnp.where(blown | ~out_of_band, t_blowup, (t_index + 1) * net.dt)
-        synchronous = (jnp.sum(spiked["E"]) > synchronous_spikes) & (t_index >= startup) & (t_index < end_step)
+        synchronous = (spikes_e > synchronous_spikes) & (t_index >= startup) & (t_index < end_step)
         return (state, rate, acc, blown | out_of_band, t_blowup), synchronous
 
     def one_chunk(carry):
