@@ -3,6 +3,7 @@
     python benchmarks/throughput.py                                   # 2-core CPU defaults
     python benchmarks/throughput.py --models izhikevich --populations 65536 1048576 --no-torch  # GPU
     python benchmarks/throughput.py --bare --populations 10000 100000  # bare-kernel ceiling
+    python benchmarks/throughput.py --devices 1                       # one device (assess's way)
 
 For each model and population (candidates per pattern; members = population x patterns) it
 times `Evaluator.jitted` (first call = compile + run, then the median of `--repeats` calls) and,
@@ -14,7 +15,10 @@ agreement is checked at the smallest population. Neuron-steps count the steps ac
 simulated: the Evaluator pads every pattern to its duration group's longest protocol, rounded
 up to whole recording blocks, and with `half_step` (its default) simulates every candidate
 again at dt/2; all those steps are counted (they are real work).
-`--breakdown` splits the JAX time into simulation (recording) and scoring (features+objectives).
+The JAX evaluation splits each population over `--devices` devices (default: all the default
+backend has; on the CPU the benchmark makes one host device per core, so each core runs its own
+share) and evaluates each share in the Evaluator's chunks. `--breakdown` also times the same
+loop with the scoring left out (simulation) and reports the rest as scoring.
 """
 
 from __future__ import annotations
@@ -26,17 +30,24 @@ import platform
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
-import numpy as np
+
+if __name__ == "__main__":
+    # before anything starts jax's CPU backend (importing jaxplaus does): one host device per core,
+    # so a population split over the devices runs on every core
+    jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _torch_models as T  # noqa: E402
 
-from jaxplaus import models, patterns, simulate  # noqa: E402
+from jaxplaus import models, patterns, sharding, simulate  # noqa: E402
 from jaxplaus.evaluate import Evaluator  # noqa: E402
 
 MODELS = ("izhikevich", "adex", "lif", "n2d2")
@@ -76,6 +87,23 @@ def protocol_steps(ev: Evaluator) -> int:
 def jax_records(ev: Evaluator, z):
     """The JAX simulation alone: per duration group, one Recording per step size."""
     return ev.records(z)
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationOnly(Evaluator):
+    """The Evaluator's device split and chunk loop with the scoring left out: every field of a
+    chunk's records is summed per candidate (infinities as 0), so none of the simulation can be
+    optimised away."""
+
+    def _evaluate(self, z):
+        total = [None] * len(self.patterns)
+        for group, recs in zip(self.groups, self.records(z)):
+            finite = lambda x: jnp.nan_to_num(x.astype(jnp.float32), posinf=0.0, neginf=0.0)  # noqa: E731
+            sums = sum(jnp.sum(finite(x), axis=-1) for rec in recs for x in rec if x.ndim == 3)
+            for k, i in enumerate(group):
+                total[i] = sums[k]
+        total = jnp.stack(total)[None]  # [1, patterns, pop]
+        return total, jnp.isfinite(total)
 
 
 @partial(jax.jit, static_argnums=0)
@@ -119,9 +147,10 @@ def measure_jax(ev: Evaluator, population: int, repeats: int, max_seconds: float
         "evaluations_per_s": population * len(ev.patterns) / median,
     }
     if breakdown:
-        _, sim, _, recs = timed(lambda: jax_records(ev, z), repeats, max_seconds)
-        _, scr, _, _ = timed(lambda: score(ev, z, recs), repeats, max_seconds)
-        row.update(simulation_s=sim, scoring_s=scr, simulation_neuron_steps_per_s=steps / sim)
+        simulation = SimulationOnly(ev.model, ev.patterns, ev.dt, ev.bounds, ev.block_ms, ev.half_step,
+                                    ev.chunk, ev.mesh)
+        _, sim, _, _ = timed(lambda: simulation.jitted(z), repeats, max_seconds)
+        row.update(simulation_s=sim, scoring_s=median - sim, simulation_neuron_steps_per_s=steps / sim)
     return row
 
 
@@ -239,6 +268,8 @@ def parse(argv=None):
     ap.add_argument("--populations", nargs="+", type=int, default=None,
                     help="candidates per pattern (default 64 1024 16384; --bare: 10000 100000)")
     ap.add_argument("--patterns", nargs="+", default=["all"], help="pattern names or letters (default all 20)")
+    ap.add_argument("--devices", type=int, default=None,
+                    help="split each population over this many devices (default: all; on the CPU one per core)")
     ap.add_argument("--dt", type=float, default=0.25)
     ap.add_argument("--half-step", action=argparse.BooleanOptionalAction, default=True,
                     help="also simulate at dt/2, as Evaluator does by default (doubles+ the steps)")
@@ -247,7 +278,8 @@ def parse(argv=None):
     ap.add_argument("--torch", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--torch-populations", nargs="+", type=int, default=None,
                     help="populations for the torch loop (default: all of --populations)")
-    ap.add_argument("--breakdown", action="store_true", help="also time JAX simulation and scoring apart")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also time the JAX simulation alone (scoring = the rest)")
     ap.add_argument("--bare", action="store_true", help="bare Izhikevich lax.scan ceiling, no features/loss")
     ap.add_argument("--steps", type=int, default=4000, help="--bare: steps per run")
     ap.add_argument("--unroll", type=int, nargs="+", default=[1], help="--bare: lax.scan unroll factors")
@@ -276,15 +308,26 @@ def run_bare(args) -> dict:
     return {"bare": rows}
 
 
+def evaluation_mesh(devices: int | None):
+    """A mesh over `devices` of the default backend's devices (None: all; 1: no mesh)."""
+    available = jax.devices()
+    count = len(available) if devices is None else devices
+    if not 1 <= count <= len(available):
+        sys.exit(f"--devices must be between 1 and {len(available)} (the devices jax sees)")
+    return sharding.run_mesh(available[:count]) if count > 1 else None
+
+
 def run_evaluation(args) -> dict:
     selected = patterns.select(args.patterns)
     populations = args.populations or [64, 1024, 16384]
     torch_pops = set(args.torch_populations or populations) if args.torch else set()
+    mesh = evaluation_mesh(args.devices)
     rows, checks = [], {}
     for name in args.models:
-        ev = Evaluator(models.get(name), selected, dt=args.dt, half_step=args.half_step)
+        ev = Evaluator(models.get(name), selected, dt=args.dt, half_step=args.half_step, mesh=mesh)
         for population in populations:
             row = {"model": name, "population": population, "members": population * len(selected),
+                   "devices": 1 if mesh is None else mesh.size, "chunk": ev.chunk_size,
                    "steps_per_candidate": simulated_steps(ev), "protocol_steps_per_candidate": protocol_steps(ev)}
             row["jax"] = measure_jax(ev, population, args.repeats, args.max_seconds, args.breakdown)
             if population in torch_pops:
@@ -300,7 +343,8 @@ def run_evaluation(args) -> dict:
 
 def format_row(row) -> str:
     j = row["jax"]
-    text = (f"{row['model']:10s} pop {row['population']:>7d}  jax {j['neuron_steps_per_s']:.3g} neuron-steps/s "
+    text = (f"{row['model']:10s} pop {row['population']:>7d}  jax on {row['devices']} device(s), chunks of "
+            f"{row['chunk']}: {j['neuron_steps_per_s']:.3g} neuron-steps/s "
             f"({j['time_s']:.3g} s, compile {j['compile_s']:.1f} s, {j['evaluations_per_s']:.3g} evals/s)")
     if "simulation_s" in j:
         text += f" [sim {j['simulation_s']:.3g} s, scoring {j['scoring_s']:.3g} s]"
@@ -314,14 +358,14 @@ def format_row(row) -> str:
 def markdown(result) -> str:
     lines = []
     if "evaluation" in result:
-        lines += ["| model | population | members | JAX neuron-steps/s | JAX s | compile s | evaluations/s "
+        lines += ["| model | population | members | devices | JAX neuron-steps/s | JAX s | compile s | evaluations/s "
                   "| torch neuron-steps/s | torch sim s + scoring s | speedup |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in result["evaluation"]:
             j, t = r["jax"], r.get("torch")
             torch_cols = (f"{t['neuron_steps_per_s']:.3g} | {t['simulation_s']:.3g} + {t['scoring_s']:.3g} | "
                           f"{r['speedup']:.1f}x") if t else "— | — | —"
-            lines.append(f"| {r['model']} | {r['population']} | {r['members']} | {j['neuron_steps_per_s']:.3g} | "
+            lines.append(f"| {r['model']} | {r['population']} | {r['members']} | {r['devices']} | {j['neuron_steps_per_s']:.3g} | "
                          f"{j['time_s']:.3g} | {j['compile_s']:.1f} | {j['evaluations_per_s']:.3g} | {torch_cols} |")
     if "bare" in result:
         lines += ["| path | population | steps | neuron-steps/s | s | compile s |", "|---|---|---|---|---|---|"]

@@ -1,5 +1,6 @@
 """The batched evaluator: shapes, NaN safety, the half-step check, agreement with single runs."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -67,3 +68,20 @@ def test_criteria_ignore_the_padding_after_a_protocol():
     threshold = adex.threshold({k: jnp.float32(v) for k, v in params.items()})
     assert not bool(passed[0, 0])
     assert not bool(dap.validate(alone, jnp.float32([gains["amplitude"]]), threshold))
+
+
+def test_chunks_and_padding_leave_every_candidate_unchanged(evaluator):
+    # 7 candidates in chunks of at most 3: three chunks of 3, two of them padding a candidate
+    # (both jitted: run op by op, the unchunked call would decode the candidates outside any
+    # fusion and round differently from the compiled chunk loop)
+    z = np.random.default_rng(2).uniform(0.0, 1.0, (3, 7, evaluator.dim)).astype(np.float32)
+    whole = jax.jit(evaluator.per_step)(jnp.asarray(z))
+    chunked = jax.jit(Evaluator(evaluator.model, PATS, dt=0.25, chunk=3).per_step)(jnp.asarray(z))
+    for a, b in zip(whole, chunked):
+        assert a.shape == b.shape == (2, 3, 7)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_chunk_must_be_positive():
+    with pytest.raises(ValueError, match="chunk"):
+        Evaluator(models.get("izhikevich"), PATS, chunk=0)

@@ -1,4 +1,5 @@
-"""The run axis split over 4 simulated CPU devices gives bit-identical results to 1 device.
+"""The run axis split over 4 simulated CPU devices (and an Evaluator's population split over 3)
+gives bit-identical results to 1 device.
 
 Each configuration runs in its own interpreter: the device count is fixed by XLA_FLAGS before
 jax is first imported."""
@@ -47,6 +48,32 @@ def test_four_devices_match_one(tmp_path, strategy):
     for key in ("best_loss", "best_z", "pass_generation", "best_passed"):
         np.testing.assert_array_equal(one[key], four[key], err_msg=key)
     assert np.isfinite(one["best_loss"]).all()
+
+
+EVALUATOR_SCRIPT = r"""
+import sys
+import jax, numpy as np
+from jaxplaus import models, patterns, sharding
+from jaxplaus.evaluate import Evaluator
+assert len(jax.devices()) == 3, jax.devices()
+pats = patterns.select(["tonic_spiking", "spike_latency"])
+z = np.random.default_rng(0).uniform(0.0, 1.0, (2, 7, 7)).astype(np.float32)
+alone = jax.jit(Evaluator(models.get("izhikevich"), pats).per_step)(z)
+# 7 candidates over 3 devices (padded to 9), each device's 3 in chunks of at most 2
+split = Evaluator(models.get("izhikevich"), pats, chunk=2, mesh=sharding.run_mesh())
+out = jax.jit(split.per_step)(z)
+assert len(out[0].sharding.device_set) == 3, out[0].sharding
+for a, b in zip(alone, out):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+print("ok")
+"""
+
+
+def test_evaluator_split_over_devices_matches_one_device():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=3", JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", EVALUATOR_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
 def test_padding_helpers():

@@ -52,3 +52,11 @@ def test_bare_kernel_runs():
     torch_counts = throughput.bare_izhikevich_torch(16, 200, 0.25)()
     assert counts[0] == 0 and counts[-1] > 0
     assert np.array_equal(counts, torch_counts)
+
+
+def test_breakdown_times_the_simulation_alone():
+    ev = Evaluator(models.get("izhikevich"), patterns.select(SHORT), chunk=2)  # 3 candidates: 2 chunks
+    row = throughput.measure_jax(ev, 3, repeats=1, max_seconds=1.0, breakdown=True)
+    assert 0 < row["simulation_s"] and row["scoring_s"] == pytest.approx(row["time_s"] - row["simulation_s"])
+    total, finite = throughput.SimulationOnly(ev.model, ev.patterns, chunk=2).jitted(near_defaults(ev, 3))
+    assert total.shape == finite.shape == (2, 3) and bool(finite.all())
