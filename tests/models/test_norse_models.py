@@ -99,7 +99,7 @@ def test_izhikevich_presets_match_norse():
     names = NorseIzhikevich().param_space.names
     params = {n: [] for n in names}
     for _, p, s, _ in cases:
-        initial = {"v0": float(s.v), "u0": float(s.u)}
+        initial = {"v0": float(s.v.detach()), "u0": float(s.u.detach())}  # Norse makes them with requires_grad
         for n in names:
             params[n].append(initial[n] if n in initial else float(getattr(p, n)))
     drive = np.stack([np.pad(d, (0, longest - len(d))) for *_, d in cases])
