@@ -30,7 +30,7 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 
@@ -147,8 +147,7 @@ def measure_jax(ev: Evaluator, population: int, repeats: int, max_seconds: float
         "evaluations_per_s": population * len(ev.patterns) / median,
     }
     if breakdown:
-        simulation = SimulationOnly(ev.model, ev.patterns, ev.dt, ev.bounds, ev.block_ms, ev.half_step,
-                                    ev.chunk, ev.mesh)
+        simulation = SimulationOnly(**{f.name: getattr(ev, f.name) for f in fields(ev)})
         _, sim, _, _ = timed(lambda: simulation.jitted(z), repeats, max_seconds)
         row.update(simulation_s=sim, scoring_s=median - sim, simulation_neuron_steps_per_s=steps / sim)
     return row

@@ -15,7 +15,8 @@ only at one step size is a numerical artefact, not a property of the model. Both
 A large population is evaluated in chunks (`chunk` candidates per pattern at a time, one
 `lax.map`), so the per-block records of a chunk fit in memory and cache whatever the population;
 given a `mesh`, the population is first split between the mesh's devices (`shard_map`), each
-evaluating its share chunk by chunk. Neither changes a candidate's result.
+evaluating its share chunk by chunk. Neither changes a candidate's result (compiled, bit for
+bit; tests/test_evaluate.py, tests/test_sharding.py).
 """
 
 from __future__ import annotations

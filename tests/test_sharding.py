@@ -51,7 +51,6 @@ def test_four_devices_match_one(tmp_path, strategy):
 
 
 EVALUATOR_SCRIPT = r"""
-import sys
 import jax, numpy as np
 from jaxplaus import models, patterns, sharding
 from jaxplaus.evaluate import Evaluator
