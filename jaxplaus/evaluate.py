@@ -38,7 +38,7 @@ DURATION_GROUPS_MS = (110.0, 230.0)  # split points: <=110 ms, <=230 ms, longer
 # Candidates per pattern evaluated at once, by backend. Unchunked, a 4096-candidate evaluation on
 # the 2-core CPU spent a third of its CPU time in the kernel, faulting in fresh pages for its
 # 0.8 GB of records; in chunks of 256 (50 MB of records for Izhikevich's 20 patterns) the
-# 16384-candidate evaluation ran 1.7x faster on one device and 2.3x split over both cores
+# 16384-candidate evaluation ran 1.6x faster on one device and 2.3x split over both cores
 # (128-512 within 10%). Other backends: a guess that keeps a chunk's records near 3 GB (unmeasured).
 CHUNK_CANDIDATES = {"cpu": 256}
 DEFAULT_CHUNK_CANDIDATES = 16384
