@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _torch_models as T  # noqa: E402
 
 from jaxplaus import models, patterns, sharding, simulate  # noqa: E402
+from jaxplaus.errors import UsageError  # noqa: E402
 from jaxplaus.evaluate import Evaluator  # noqa: E402
 
 MODELS = ("izhikevich", "adex", "lif", "n2d2")
@@ -96,9 +97,9 @@ class SimulationOnly(Evaluator):
     optimised away."""
 
     def _evaluate(self, z):
+        finite = lambda x: jnp.nan_to_num(x.astype(jnp.float32), posinf=0.0, neginf=0.0)  # noqa: E731
         total = [None] * len(self.patterns)
         for group, recs in zip(self.groups, self.records(z)):
-            finite = lambda x: jnp.nan_to_num(x.astype(jnp.float32), posinf=0.0, neginf=0.0)  # noqa: E731
             sums = sum(jnp.sum(finite(x), axis=-1) for rec in recs for x in rec if x.ndim == 3)
             for k, i in enumerate(group):
                 total[i] = sums[k]
@@ -307,20 +308,14 @@ def run_bare(args) -> dict:
     return {"bare": rows}
 
 
-def evaluation_mesh(devices: int | None):
-    """A mesh over `devices` of the default backend's devices (None: all; 1: no mesh)."""
-    available = jax.devices()
-    count = len(available) if devices is None else devices
-    if not 1 <= count <= len(available):
-        sys.exit(f"--devices must be between 1 and {len(available)} (the devices jax sees)")
-    return sharding.run_mesh(available[:count]) if count > 1 else None
-
-
 def run_evaluation(args) -> dict:
     selected = patterns.select(args.patterns)
     populations = args.populations or [64, 1024, 16384]
     torch_pops = set(args.torch_populations or populations) if args.torch else set()
-    mesh = evaluation_mesh(args.devices)
+    try:
+        mesh = sharding.mesh_of(args.devices)
+    except UsageError as error:
+        sys.exit(str(error))
     rows, checks = [], {}
     for name in args.models:
         ev = Evaluator(models.get(name), selected, dt=args.dt, half_step=args.half_step, mesh=mesh)

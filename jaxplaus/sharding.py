@@ -25,6 +25,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxplaus.errors import UsageError
+
 AXIS = "runs"
 
 
@@ -39,6 +41,15 @@ def run_mesh(devices=None) -> Mesh:
     """A one-axis mesh over `devices` (default: all devices of all processes)."""
     devices = jax.devices() if devices is None else devices
     return Mesh(np.asarray(devices), (AXIS,))
+
+
+def mesh_of(count: int | None) -> Mesh | None:
+    """A run mesh over the first `count` devices (None: all); None for one device (no sharding)."""
+    devices = jax.devices()
+    count = len(devices) if count is None else count
+    if not 1 <= count <= len(devices):
+        raise UsageError(f"--devices must be between 1 and {len(devices)} (the devices jax sees)")
+    return run_mesh(devices[:count]) if count > 1 else None
 
 
 def padded_count(count: int, mesh: Mesh | None) -> int:

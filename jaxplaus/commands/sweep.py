@@ -50,17 +50,11 @@ def _json_object(text, flag):
 
 def mesh_from_args(args):
     """The device mesh for --devices/--distributed (None: one device, no sharding)."""
-    import jax
-
     from jaxplaus import sharding
 
     if args.distributed:
         sharding.initialize_distributed()
-    devices = jax.devices()
-    count = len(devices) if args.devices is None else args.devices
-    if not 1 <= count <= len(devices):
-        raise UsageError(f"--devices must be between 1 and {len(devices)} (the devices jax sees)")
-    return sharding.run_mesh(devices[:count]) if count > 1 else None
+    return sharding.mesh_of(args.devices)
 
 
 def run(args):
