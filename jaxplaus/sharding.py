@@ -19,6 +19,7 @@ devices of all hosts, the mesh spans them, and `to_host` gathers results from al
 from __future__ import annotations
 
 import math
+import os
 
 import jax
 import numpy as np
@@ -50,6 +51,19 @@ def mesh_of(count: int | None) -> Mesh | None:
     if not 1 <= count <= len(devices):
         raise UsageError(f"--devices must be between 1 and {len(devices)} (the devices jax sees)")
     return run_mesh(devices[:count]) if count > 1 else None
+
+
+def fills_cpu_pool(devices, cores: int | None = None) -> bool:
+    """True when `devices` include CPU devices at least as many as the cores (None: the cores this
+    process may use). XLA runs each CPU device's program on a thread of its CPU pool, one thread
+    per core, and jaxlib's batched LAPACK kernels (the `eigh` inside CMA-ES's update) split a large
+    batch over that same pool and wait for it: with every thread running a device program, they
+    wait for ever. Measured with jaxlib 0.10.2: a sweep or an assessment with CMA-ES, 160 runs
+    (20 patterns x 8 restarts) on 2 CPU devices of 2 cores, hangs at 0% CPU; 80 runs do not."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = sum(1 for d in devices if d.platform == "cpu")
+    return cpus > 1 and cpus >= cores
 
 
 def padded_count(count: int, mesh: Mesh | None) -> int:

@@ -84,3 +84,29 @@ def test_padding_helpers():
     tree = {"runs": np.arange(mesh.size * 2.0), "scalar": np.float32(1.0)}
     placed = sharding.shard_runs(tree, mesh, mesh.size * 2)
     np.testing.assert_array_equal(sharding.to_host(placed)["runs"], tree["runs"])
+
+
+def test_fills_cpu_pool_flags_one_cpu_device_per_core_or_more():
+    """The condition under which jaxlib's batched eigh deadlocked (see sharding.fills_cpu_pool)."""
+    from types import SimpleNamespace
+
+    from jaxplaus import sharding
+
+    cpu, gpu = SimpleNamespace(platform="cpu"), SimpleNamespace(platform="gpu")
+    assert sharding.fills_cpu_pool([cpu, cpu], cores=2)
+    assert sharding.fills_cpu_pool([cpu] * 4, cores=2)
+    assert not sharding.fills_cpu_pool([cpu, cpu], cores=8)
+    assert not sharding.fills_cpu_pool([cpu], cores=1)  # one device: nothing split, nothing waits
+    assert not sharding.fills_cpu_pool([gpu] * 4, cores=2)
+
+
+def test_sweep_warns_when_cpu_devices_fill_the_pool():
+    script = (
+        "import sys, argparse; from jaxplaus.commands.sweep import mesh_from_args; "
+        "mesh = mesh_from_args(argparse.Namespace(distributed=False, devices=None)); print(mesh.size)")
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={(os.cpu_count() or 1) + 1}",
+               JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str((os.cpu_count() or 1) + 1)
+    assert "jaxplaus: warning:" in done.stderr and "--devices 1" in done.stderr

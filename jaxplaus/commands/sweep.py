@@ -1,5 +1,6 @@
 """`jaxplaus sweep`: assess many variants of a model family in one batched search."""
 
+import sys
 import time
 from pathlib import Path
 
@@ -54,7 +55,12 @@ def mesh_from_args(args):
 
     if args.distributed:
         sharding.initialize_distributed()
-    return sharding.mesh_of(args.devices)
+    mesh = sharding.mesh_of(args.devices)
+    if mesh is not None and sharding.fills_cpu_pool(mesh.devices.flat):
+        print(f"jaxplaus: warning: {mesh.size} CPU devices, one per core or more: jaxlib's batched eigh "
+              "(in CMA-ES's update) can then wait for ever on a busy thread pool; --devices 1 avoids it "
+              "(see docs/sweep.md)", file=sys.stderr)
+    return mesh
 
 
 def run(args):
