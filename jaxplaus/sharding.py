@@ -58,8 +58,9 @@ def fills_cpu_pool(devices, cores: int | None = None) -> bool:
     process may use). XLA runs each CPU device's program on a thread of its CPU pool, one thread
     per core, and jaxlib's batched LAPACK kernels (the `eigh` inside CMA-ES's update) split a large
     batch over that same pool and wait for it: with every thread running a device program, they
-    wait for ever. Measured with jaxlib 0.10.2: a sweep or an assessment with CMA-ES, 160 runs
-    (20 patterns x 8 restarts) on 2 CPU devices of 2 cores, hangs at 0% CPU; 80 runs do not."""
+    wait for ever. Measured with jaxlib 0.10.2 on 2 CPU devices of 2 cores: an assessment with
+    CMA-ES over 20 patterns x 8 restarts (160 runs) hangs at 0% CPU, over 10 patterns (80) it does
+    not; a 20-variant CMA-ES sweep hangs too (docs/sweep.md)."""
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cpus = sum(1 for d in devices if d.platform == "cpu")

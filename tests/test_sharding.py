@@ -102,7 +102,7 @@ def test_fills_cpu_pool_flags_one_cpu_device_per_core_or_more():
 
 def test_sweep_warns_when_cpu_devices_fill_the_pool():
     script = (
-        "import sys, argparse; from jaxplaus.commands.sweep import mesh_from_args; "
+        "import argparse; from jaxplaus.commands.sweep import mesh_from_args; "
         "mesh = mesh_from_args(argparse.Namespace(distributed=False, devices=None)); print(mesh.size)")
     env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={(os.cpu_count() or 1) + 1}",
                JAX_PLATFORMS="cpu")
