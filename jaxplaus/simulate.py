@@ -36,59 +36,40 @@ def n_blocks(steps: int, block_len: int) -> int:
     return -(-steps // block_len)
 
 
-MASK_BITS = 31  # blocks of up to this many steps carry their spikes as the bits of an int32
-
-
 def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int, block_len: int) -> Recording:
     """Simulate one neuron for `blocks * block_len` steps of size dt; spikes after t_end are ignored."""
-    state0 = model.initial_state(params)
-    inf = jnp.float32(jnp.inf)
-    # A block's spikes travel through the inner scan as one bitmask (bit j: step j spiked) when
-    # the block is short enough, else as (count, first, last). XLA:CPU gives every carried array
-    # its own loop, each recomputing the model step, so one array instead of three makes the
-    # recording scan 1.25-1.4x faster.
-    as_bits = block_len <= MASK_BITS
-
-    def step(carry, jk):
-        j, k = jk
-        state, spikes, _, v_max = carry
+    # The inner scan carries only the model state and hands out each step's (spiked, recorded v);
+    # the block is summarised from those afterwards, the same way for any block length. XLA:CPU
+    # gives every carried array its own loop that recomputes the model step: carrying a spike
+    # bitmask, the last v and the running maximum instead was as fast for the evaluator's 4- and
+    # 8-step blocks and 1.2x slower for 32- and 64-step ones (docs/benchmarks.md).
+    def step(state, k):
         t = k.astype(jnp.float32) * dt
-        # the barrier on the step's outputs measured 4-10% faster on CPU, though XLA still
-        # recomputes the step inside each carried output's loop
+        # the barrier on the step's outputs measured 4-10% faster on CPU
         state, spiked, v = jax.lax.optimization_barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
-        spiked = spiked & (t <= t_end + 1e-3 * dt)
-        if as_bits:
-            spikes = spikes | (spiked.astype(jnp.int32) << j)
-        else:
-            count, first, last = spikes
-            spikes = (count + spiked.astype(jnp.int32), jnp.where(spiked & (first == inf), t, first),
-                      jnp.where(spiked, t, last))
-        return (state, spikes, v, jnp.maximum(v_max, v)), None
+        return state, (spiked & (t <= t_end + 1e-3 * dt), v)
 
     def block(state, b):
         start = b * block_len
-        no_spikes = jnp.int32(0) if as_bits else (jnp.int32(0), inf, inf)
-        (state, spikes, v, v_max), _ = jax.lax.scan(
-            step, (state, no_spikes, -inf, -inf), (jnp.arange(block_len), start + jnp.arange(block_len))
-        )
-        count, first, last = _bits_to_spikes(spikes, start, dt) if as_bits else spikes
+        state, (spiked, v) = jax.lax.scan(step, state, start + jnp.arange(block_len))
+        count, first, last = _spikes_in_block(spiked, start, dt)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
         # blocks that start after t_end only pad a batch to a common length: what the state
         # does there is not part of this run (a blow-up there must not fail it)
         finite = finite | (start * dt > t_end)
-        return state, (count, first, last, v, v_max, finite)
+        return state, (count, first, last, v[-1], jnp.max(v), finite)
 
-    _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, state0, jnp.arange(blocks))
+    _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, model.initial_state(params), jnp.arange(blocks))
     return Recording(count, first, last, v, v_max, jnp.all(finite))
 
 
-def _bits_to_spikes(mask, start, dt):
-    """(count, first time, last time) of a block's spike bitmask; times inf without spikes."""
-    count = jax.lax.population_count(mask)
-    lowest = 31 - jax.lax.clz(mask & -mask)  # index of the lowest set bit
-    highest = 31 - jax.lax.clz(mask)
+def _spikes_in_block(spiked, start, dt):
+    """(count, first time, last time) of a block's per-step spike flags; times inf without spikes."""
+    count = jnp.sum(spiked, dtype=jnp.int32)
+    first = jnp.argmax(spiked)
+    last = spiked.shape[0] - 1 - jnp.argmax(spiked[::-1])
     to_time = lambda j: jnp.where(count > 0, (start + j).astype(jnp.float32) * dt, jnp.inf)  # noqa: E731
-    return count, to_time(lowest), to_time(highest)
+    return count, to_time(first), to_time(last)
 
 
 @partial(jax.jit, static_argnames=("model", "blocks", "block_len"))

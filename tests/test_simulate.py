@@ -57,10 +57,10 @@ def _detect(wave, block_len):
                            blocks=simulate.n_blocks(STEPS, block_len), block_len=block_len)
 
 
-# block_len <= MASK_BITS carries a block's spikes as a bitmask, longer blocks as (count, first, last)
+# block lengths around 31/32 steps, where an int32 bitmask of a block's spikes would no longer fit
 @settings(max_examples=40, deadline=None)
-@given(st.sets(st.integers(0, STEPS - 1), max_size=48), st.sampled_from([1, 4, 8, simulate.MASK_BITS, 32, 40]))
-def test_each_block_records_its_spike_count_and_first_and_last_spike(spike_steps, block_len):
+@given(st.sets(st.integers(0, STEPS - 1), max_size=48), st.sampled_from([1, 4, 8, 31, 32, 40]))
+def test_each_block_records_its_spikes_and_voltage(spike_steps, block_len):
     pieces = [stimuli.Piece((k - 0.5) * DT, (k + 0.5) * DT) for k in spike_steps]
     rec = _detect(stimuli.waveform(pieces, n_pieces=48), block_len)
     blocks = simulate.n_blocks(STEPS, block_len)
@@ -69,3 +69,6 @@ def test_each_block_records_its_spike_count_and_first_and_last_spike(spike_steps
     to_time = lambda ks, pick: np.float32(pick(ks)) * np.float32(DT) if ks else np.inf  # noqa: E731
     np.testing.assert_array_equal(rec.first_spike, [to_time(ks, min) for ks in in_block])
     np.testing.assert_array_equal(rec.last_spike, [to_time(ks, max) for ks in in_block])
+    # the detector's recorded v is its input: 1 on spiking steps, 0 elsewhere
+    np.testing.assert_array_equal(rec.v, [float((b + 1) * block_len - 1 in spike_steps) for b in range(blocks)])
+    np.testing.assert_array_equal(rec.v_max, [float(bool(ks)) for ks in in_block])
