@@ -65,30 +65,14 @@ def spike_times(ev: Evaluator, records):
             for recs in records for rec, (dt, block_len) in zip(recs, ev.steps)]
 
 
-def group_responses(ev: Evaluator, records):
-    """Per duration group: the responses at every step size, concatenated as score_records does."""
-    out = []
-    for recs in records:
-        runs = [jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
-                for rec, (dt, block_len) in zip(recs, ev.steps)]
-        blocks = min(r.v.shape[-1] for r in runs)
-        out.append(jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
-                                *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs]))
-    return jax.jit(lambda: out)()
-
-
 def objective_times(ev: Evaluator, z, records, repeats: int) -> dict:
     """Seconds of each pattern's `score` on one chunk's stored responses."""
+    order = [ev.patterns[i] for group in ev.groups for i in group]  # objective_inputs' order
+    inputs = jax.jit(lambda z, r: [args for _, *args in ev.objective_inputs(z, r)])(z, records)
     out = {}
-    for group, resp in zip(ev.groups, group_responses(ev, records)):
-        params, gains = ev.decoded_group(z, group)
-        for k, i in enumerate(group):
-            one = jax.tree.map(lambda x: x[k], resp)
-            threshold = jax.vmap(ev.model.threshold)(jax.tree.map(lambda x: x[k], params)) * jnp.ones(gains.shape[1])
-            threshold = jnp.tile(threshold, len(ev.steps))
-            g = jnp.tile(gains[k], (len(ev.steps), 1))
-            fn = jax.jit(jax.vmap(ev.patterns[i].score))
-            out[ev.patterns[i].name] = timed(lambda: fn(one, g, threshold), repeats, 10.0)[1]
+    for pattern, args in zip(order, inputs):
+        score = jax.jit(jax.vmap(pattern.score))
+        out[pattern.name] = timed(lambda: score(*args), repeats, 10.0)[1]
     return out
 
 
@@ -101,21 +85,24 @@ def loops(ev: Evaluator, z, repeats: int) -> dict:
     waves, t_end, blocks = ev.group_inputs(group, dt, block_len)
     model, dt = ev.model, jnp.float32(dt)
 
-    def no_recording(p, w, g):
+    def recording(p, w, g, te):  # one run: its fields are [blocks], `finite` a scalar
+        rec = simulate.record(model, p, w, g, dt, te, blocks, block_len)
+        return jax.tree.map(lambda x: x[-1] if x.ndim else x, rec)
+
+    def no_recording(p, w, g, te):
         def step(state, k):
             return model.step(p, state, stimuli.current(w, g, k.astype(jnp.float32) * dt, dt), dt)[0], None
 
         return jax.lax.scan(step, model.initial_state(p), jnp.arange(blocks * block_len))[0]
 
-    recording = lambda p, w, g, te: simulate.record(model, p, w, g, dt, te, blocks, block_len)  # noqa: E731
-    per_pattern = lambda f, n: jax.vmap(jax.vmap(f, in_axes=(0, None, 0) + (None,) * n), in_axes=(0,) * (3 + n))  # noqa: E731
-    run_recording = jax.jit(lambda: _total(_last_blocks(per_pattern(recording, 1)(params, waves, gains, t_end))))
-    run_no_recording = jax.jit(lambda: _total(per_pattern(no_recording, 0)(params, waves, gains)))
+    def batched(loop):  # over patterns, then over the population (waveform and end per pattern)
+        return jax.jit(lambda: _total(jax.vmap(jax.vmap(loop, in_axes=(0, None, 0, None)))(params, waves, gains, t_end)))
+
     steps = len(group) * gains.shape[1] * blocks * block_len
     return {
         "loop_group": [ev.patterns[i].name for i in group], "loop_dt": float(dt), "loop_members": len(group) * gains.shape[1],
-        "recording_loop_neuron_steps_per_s": steps / timed(run_recording, repeats, 10.0)[1],
-        "no_recording_loop_neuron_steps_per_s": steps / timed(run_no_recording, repeats, 10.0)[1],
+        "recording_loop_neuron_steps_per_s": steps / timed(batched(recording), repeats, 10.0)[1],
+        "no_recording_loop_neuron_steps_per_s": steps / timed(batched(no_recording), repeats, 10.0)[1],
     }
 
 

@@ -203,21 +203,33 @@ class Evaluator:
     def score_records(self, z, records):
         """Features + objectives of `records(z)` (simulated by this or any other engine)."""
         losses, passed = [None] * len(self.patterns), [None] * len(self.patterns)
-        for group, recs in zip(self.groups, records):
+        for i, resp, gains, threshold in self.objective_inputs(z, records):
+            loss, ok = jax.vmap(self.patterns[i].score)(resp, gains, threshold)
+            losses[i] = loss.reshape(len(self.steps), -1)
+            passed[i] = ok.reshape(len(self.steps), -1)
+        return jnp.stack(losses, axis=1), jnp.stack(passed, axis=1)
+
+    def objective_inputs(self, z, records):
+        """For each pattern, in group order: (index, Response, gains, threshold), each stacked
+        over step sizes x population, as the pattern's `score` takes them under vmap."""
+        for group, resp in zip(self.groups, self.responses(records)):
             params, gains = self.decoded_group(z, group)
+            for k, i in enumerate(group):
+                threshold = jax.vmap(self.model.threshold)(jax.tree.map(lambda x: x[k], params))
+                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(self.steps))
+                yield i, jax.tree.map(lambda x: x[k], resp), jnp.tile(gains[k], (len(self.steps), 1)), threshold
+
+    def responses(self, records):
+        """Per duration group, the features.Response of every run, the step sizes' runs
+        concatenated along the population axis ([len(group), steps x pop, ...])."""
+        out = []
+        for recs in records:
             runs = [jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
                     for rec, (dt, block_len) in zip(recs, self.steps)]
             blocks = min(r.v.shape[-1] for r in runs)  # equal up to rounding of the last block
-            resp = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
-                                *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs])
-            for k, i in enumerate(group):
-                one = jax.tree.map(lambda x: x[k], resp)
-                threshold = jax.vmap(self.model.threshold)(jax.tree.map(lambda x: x[k], params))
-                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(self.steps))
-                loss, ok = jax.vmap(self.patterns[i].score)(one, jnp.tile(gains[k], (len(self.steps), 1)), threshold)
-                losses[i] = loss.reshape(len(self.steps), -1)
-                passed[i] = ok.reshape(len(self.steps), -1)
-        return jnp.stack(losses, axis=1), jnp.stack(passed, axis=1)
+            out.append(jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
+                                    *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs]))
+        return out
 
     @cached_property
     def jitted(self):
