@@ -11,7 +11,8 @@ buffers are reused, as in the Evaluator's own chunk loop):
 - whole: `Evaluator.jitted`, the real evaluation;
 - simulation: `Evaluator.records` chunk after chunk, reading only each record's last block;
 - scoring: `Evaluator.score_records` on records simulated beforehand;
-- spike times: `features.response`'s spike-time extraction alone, on the same records;
+- spike times: `Evaluator.responses` on the same records with only the spike times read, so
+  only `features.response`'s spike-time extraction (and its concatenation) runs;
 - objectives: each pattern's `score` on stored responses, one pattern at a time (summed);
 - the recording loop against the same steps with nothing recorded (only the final state leaves
   the loop), on the longest duration group at the smallest step, in neuron-steps per second.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,7 +34,7 @@ import jax.numpy as jnp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import machine, simulated_steps, timed  # noqa: E402
 
-from jaxplaus import features, models, patterns, simulate, stimuli  # noqa: E402
+from jaxplaus import models, patterns, sharding, simulate, stimuli  # noqa: E402
 from jaxplaus.evaluate import Evaluator  # noqa: E402
 
 
@@ -61,8 +61,7 @@ def stored_records(ev: Evaluator, z):
 
 
 def spike_times(ev: Evaluator, records):
-    return [jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len).spike_times))(rec)
-            for recs in records for rec, (dt, block_len) in zip(recs, ev.steps)]
+    return [resp.spike_times for resp in ev.responses(records)]
 
 
 def objective_times(ev: Evaluator, z, records, repeats: int) -> dict:
@@ -85,9 +84,8 @@ def loops(ev: Evaluator, z, repeats: int) -> dict:
     waves, t_end, blocks = ev.group_inputs(group, dt, block_len)
     model, dt = ev.model, jnp.float32(dt)
 
-    def recording(p, w, g, te):  # one run: its fields are [blocks], `finite` a scalar
-        rec = simulate.record(model, p, w, g, dt, te, blocks, block_len)
-        return jax.tree.map(lambda x: x[-1] if x.ndim else x, rec)
+    def recording(p, w, g, te):
+        return simulate.record(model, p, w, g, dt, te, blocks, block_len)
 
     def no_recording(p, w, g, te):
         def step(state, k):
@@ -96,7 +94,8 @@ def loops(ev: Evaluator, z, repeats: int) -> dict:
         return jax.lax.scan(step, model.initial_state(p), jnp.arange(blocks * block_len))[0]
 
     def batched(loop):  # over patterns, then over the population (waveform and end per pattern)
-        return jax.jit(lambda: _total(jax.vmap(jax.vmap(loop, in_axes=(0, None, 0, None)))(params, waves, gains, t_end)))
+        run = jax.vmap(jax.vmap(loop, in_axes=(0, None, 0, None)))
+        return jax.jit(lambda: _total(_last_blocks(run(params, waves, gains, t_end))))
 
     steps = len(group) * gains.shape[1] * blocks * block_len
     return {
@@ -115,7 +114,7 @@ def profile(model: str, chunk: int, chunks: int, repeats: int, selection=None) -
     objectives = objective_times(ev, z[0], jax.tree.map(lambda x: x[0], records), repeats)
     row = {
         "model": model, "chunk": chunk, "chunks": chunks, "patterns": len(ev.patterns),
-        "neuron_steps_per_chunk": simulated_steps(ev) * chunk, "cores_usable": len(os.sched_getaffinity(0)),
+        "neuron_steps_per_chunk": simulated_steps(ev) * chunk, "cores_usable": sharding.usable_cores(),
         "whole_s": per_chunk(ev.jitted, flat),
         "simulation_s": per_chunk(_over_chunks(lambda c: _last_blocks(ev.records(c))), z),
         "scoring_s": per_chunk(_over_chunks(ev.score_records), z, records),

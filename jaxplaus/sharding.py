@@ -61,10 +61,15 @@ def fills_cpu_pool(devices, cores: int | None = None) -> bool:
     wait for ever. Measured with jaxlib 0.10.2 on 2 CPU devices of 2 cores: an assessment with
     CMA-ES over 20 patterns x 8 restarts (160 runs) hangs at 0% CPU, over 10 patterns (80) it does
     not; a 20-variant CMA-ES sweep hangs too (docs/sweep.md)."""
-    if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores() if cores is None else cores
     cpus = sum(1 for d in devices if d.platform == "cpu")
     return cpus > 1 and cpus >= cores
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one, e.g. under
+    `taskset`), else all the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def padded_count(count: int, mesh: Mesh | None) -> int:
