@@ -35,6 +35,14 @@ def test_spike_times_are_each_blocks_first_and_last_spike_in_order(counts, seed)
     np.testing.assert_array_equal(np.asarray(times), np.asarray(expected, np.float32))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5000), st.integers(0, 2**31 - 1))
+def test_running_count_equals_numpys_cumsum(length, seed):
+    # lengths past COUNT_PIECE**2 take the recursion two levels up
+    counts = np.random.default_rng(seed).integers(0, 3, length).astype(np.int32)
+    np.testing.assert_array_equal(np.asarray(features.running_count(jnp.asarray(counts))), np.cumsum(counts))
+
+
 # XLA flushes subnormals to zero, numpy does not: no subnormal inputs, and the mean of the two
 # middle values may itself be subnormal (0 and the smallest normal), hence atol
 @settings(max_examples=100, deadline=None)
