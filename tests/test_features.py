@@ -43,6 +43,17 @@ def test_running_count_equals_numpys_cumsum(length, seed):
     np.testing.assert_array_equal(np.asarray(features.running_count(jnp.asarray(counts))), np.cumsum(counts))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 600), st.integers(0, 2**31 - 1))
+def test_count_at_most_equals_numpys_searchsorted(length, seed):
+    # repeated entries (blocks without spikes) and queries below, between and above them
+    rng = np.random.default_rng(seed)
+    ascending = np.sort(rng.integers(0, length // 2 + 2, length)).astype(np.int32)
+    queries = np.arange(-2, length // 2 + 4, dtype=np.int32)
+    np.testing.assert_array_equal(np.asarray(features.count_at_most(jnp.asarray(ascending), jnp.asarray(queries))),
+                                  np.searchsorted(ascending, queries, side="right"))
+
+
 # XLA flushes subnormals to zero, numpy does not: no subnormal inputs, and the mean of the two
 # middle values may itself be subnormal (0 and the smallest normal), hence atol
 @settings(max_examples=100, deadline=None)
