@@ -75,8 +75,8 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     """Spike times from per-block first/last spike (exact when no block holds more than two)."""
     # Each block contributes its first spike and, when it holds two or more, its last: spike
     # slot k lies in the last block whose earlier blocks contribute at most k. A binary search
-    # over blocks finds it; on CPU this is 2.6x faster than scattering every block's spikes to
-    # their slots, as the arrays stay [max_spikes] small.
+    # over blocks finds it; on CPU this is about 3x faster than scattering every block's spikes
+    # to their slots, as the arrays stay [max_spikes] small (docs/benchmarks.md).
     per_block = jnp.minimum(rec.spike_count, 2)
     before = running_count(per_block) - per_block  # slots taken by earlier blocks
     slot = jnp.arange(max_spikes)
