@@ -78,11 +78,12 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     # over blocks finds it; on CPU this is about 3x faster than scattering every block's spikes
     # to their slots, as the arrays stay [max_spikes] small (docs/benchmarks.md).
     per_block = jnp.minimum(rec.spike_count, 2)
-    before = running_count(per_block) - per_block  # slots taken by earlier blocks
+    shown = running_count(per_block)  # slots taken by each block and the ones before it
+    before = shown - per_block  # slots taken by earlier blocks
     slot = jnp.arange(max_spikes)
     block = count_at_most(before, slot) - 1
     times = jnp.where(slot == before[block], rec.first_spike[block], rec.last_spike[block])
-    times = jnp.where(slot < before[-1] + per_block[-1], times, jnp.inf)
+    times = jnp.where(slot < shown[-1], times, jnp.inf)
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
     return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
 
