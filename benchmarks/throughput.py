@@ -4,6 +4,7 @@
     python benchmarks/throughput.py --models izhikevich --populations 65536 1048576 --no-torch  # GPU
     python benchmarks/throughput.py --bare --populations 10000 100000  # bare-kernel ceiling
     python benchmarks/throughput.py --devices 1                       # one device (assess's way)
+    python benchmarks/throughput.py --populations 1048576 --chunks 16384 65536 --no-torch  # chunk sizes
 
 For each model and population (candidates per pattern; members = population x patterns) it
 times `Evaluator.jitted` (first call = compile + run, then the median of `--repeats` calls) and,
@@ -24,6 +25,7 @@ loop with the scoring left out (simulation) and reports the rest as scoring.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -270,6 +272,9 @@ def parse(argv=None):
     ap.add_argument("--patterns", nargs="+", default=["all"], help="pattern names or letters (default all 20)")
     ap.add_argument("--devices", type=int, default=None,
                     help="split each population over this many devices (default: all; on the CPU one per core)")
+    ap.add_argument("--chunks", nargs="+", type=int, default=[None],
+                    help="candidates per pattern evaluated at once, one row each (default: the Evaluator's "
+                         "choice for the backend)")
     ap.add_argument("--dt", type=float, default=0.25)
     ap.add_argument("--half-step", action=argparse.BooleanOptionalAction, default=True,
                     help="also simulate at dt/2, as Evaluator does by default (doubles+ the steps)")
@@ -317,8 +322,8 @@ def run_evaluation(args) -> dict:
     except UsageError as error:
         sys.exit(str(error))
     rows, checks = [], {}
-    for name in args.models:
-        ev = Evaluator(models.get(name), selected, dt=args.dt, half_step=args.half_step, mesh=mesh)
+    for name, chunk in itertools.product(args.models, args.chunks):
+        ev = Evaluator(models.get(name), selected, dt=args.dt, half_step=args.half_step, chunk=chunk, mesh=mesh)
         for population in populations:
             row = {"model": name, "population": population, "members": population * len(selected),
                    "devices": 1 if mesh is None else mesh.size, "chunk": ev.chunk_size,
@@ -352,14 +357,15 @@ def format_row(row) -> str:
 def markdown(result) -> str:
     lines = []
     if "evaluation" in result:
-        lines += ["| model | population | members | devices | JAX neuron-steps/s | JAX s | compile s | evaluations/s "
-                  "| torch neuron-steps/s | torch sim s + scoring s | speedup |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += ["| model | population | members | devices | chunk | JAX neuron-steps/s | JAX s | compile s "
+                  "| evaluations/s | torch neuron-steps/s | torch sim s + scoring s | speedup |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in result["evaluation"]:
             j, t = r["jax"], r.get("torch")
             torch_cols = (f"{t['neuron_steps_per_s']:.3g} | {t['simulation_s']:.3g} + {t['scoring_s']:.3g} | "
                           f"{r['speedup']:.1f}x") if t else "— | — | —"
-            lines.append(f"| {r['model']} | {r['population']} | {r['members']} | {r['devices']} | {j['neuron_steps_per_s']:.3g} | "
+            lines.append(f"| {r['model']} | {r['population']} | {r['members']} | {r['devices']} | {r['chunk']} | "
+                         f"{j['neuron_steps_per_s']:.3g} | "
                          f"{j['time_s']:.3g} | {j['compile_s']:.1f} | {j['evaluations_per_s']:.3g} | {torch_cols} |")
     if "bare" in result:
         lines += ["| path | population | steps | neuron-steps/s | s | compile s |", "|---|---|---|---|---|---|"]
