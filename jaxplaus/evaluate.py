@@ -39,8 +39,10 @@ DURATION_GROUPS_MS = (110.0, 230.0)  # split points: <=110 ms, <=230 ms, longer
 # the 2-core CPU spent a third of its CPU time in the kernel, faulting in fresh pages for its
 # 0.8 GB of records; in chunks of 256 (50 MB of records for Izhikevich's 20 patterns) the
 # 16384-candidate evaluation ran 1.6x faster on one device and 2.3x split over both cores
-# (128-512 within 10%). Other backends: a guess that keeps a chunk's records near 3 GB (unmeasured).
-CHUNK_CANDIDATES = {"cpu": 256}
+# (128-512 within 10%). On one H100, 1048576 Izhikevich candidates took 7.25 s in chunks of
+# 16384, 3.17 s in chunks of 65536 (about 13 GB of records) and 2.74 s in chunks of 131072, whose
+# compile took 52 s instead of 12. Other backends: a guess that keeps a chunk's records near 3 GB.
+CHUNK_CANDIDATES = {"cpu": 256, "gpu": 65536}
 DEFAULT_CHUNK_CANDIDATES = 16384
 
 
