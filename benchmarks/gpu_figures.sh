@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The GPU figures the README and docs quote, in three parts that each fit a 10-minute slot:
+# The GPU figures the README and docs quote, in parts that each fit a 10-minute slot:
 #
 #   bash benchmarks/gpu_figures.sh engine  DIR   # figure1.m check, bare ceiling, throughput, torch ratio
 #   bash benchmarks/gpu_figures.sh assess  DIR   # assess the models in $MODELS over all 20 patterns
 #   bash benchmarks/gpu_figures.sh network DIR   # 1000-variant sweep; full-size E/I networks
 #                                                # (110 x 2 s, 110 x 40 s) and the same in Brian2
+#   bash benchmarks/gpu_figures.sh loops   DIR   # the recording loop's layouts (simulate.LoopShape)
 #
 # On one H100 (2026-11-24) engine took about 6 minutes and network's steps about 4.5; assessing
 # AdEx and Izhikevich took 5.5 minutes, so within a 10-minute slot run assess once with
@@ -14,7 +15,7 @@
 # logs: DIR/<step>.log, with the command, its output and its exit code. PYTHON picks the
 # interpreter (default python3); jaxplaus is imported from this checkout.
 set -u
-part=${1:?"part: engine, assess or network"}
+part=${1:?"part: engine, assess, network or loops"}
 out=${2:-gpu-figures}
 mkdir -p "$out"
 py=${PYTHON:-python3}
@@ -54,8 +55,19 @@ network)
         --repeats 1 --no-single
     step brian2 200 "$py" benchmarks/brian2_network.py --network full --seconds 1 --standalone
     ;;
+loops)
+    # the default layout, then without the barrier, then a block's steps unrolled, then 2 blocks too
+    k=0
+    for shape in "" "--no-loop-barrier" "--no-loop-barrier --loop-unroll-steps 8" \
+        "--no-loop-barrier --loop-unroll-steps 8 --loop-unroll-blocks 2"; do
+        k=$((k + 1))
+        # shellcheck disable=SC2086  # $shape is a list of flags
+        step "loop_$k" 140 "$py" benchmarks/throughput.py --models izhikevich --populations 64 65536 \
+            --no-torch --repeats 3 --max-seconds 10 $shape
+    done
+    ;;
 *)
-    echo "unknown part: $part (engine, assess or network)" >&2
+    echo "unknown part: $part (engine, assess, network or loops)" >&2
     exit 2
     ;;
 esac

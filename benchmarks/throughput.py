@@ -5,6 +5,7 @@
     python benchmarks/throughput.py --bare --populations 10000 100000  # bare-kernel ceiling
     python benchmarks/throughput.py --devices 1                       # one device (assess's way)
     python benchmarks/throughput.py --populations 1048576 --chunks 16384 65536 --no-torch  # chunk sizes
+    python benchmarks/throughput.py --no-loop-barrier --loop-unroll-steps 8 --no-torch    # loop layout
 
 For each model and population (candidates per pattern; members = population x patterns) it
 times `Evaluator.jitted` (first call = compile + run, then the median of `--repeats` calls) and,
@@ -275,6 +276,12 @@ def parse(argv=None):
     ap.add_argument("--chunks", nargs="+", type=int, default=[None],
                     help="candidates per pattern evaluated at once, one row each (default: the Evaluator's "
                          "choice for the backend)")
+    ap.add_argument("--loop-barrier", action=argparse.BooleanOptionalAction, default=simulate.LOOP_SHAPE.barrier,
+                    help="the recording loop's barrier on each step's outputs (simulate.LoopShape)")
+    ap.add_argument("--loop-unroll-steps", type=int, default=simulate.LOOP_SHAPE.unroll_steps,
+                    help="lax.scan unroll of a block's steps in the recording loop")
+    ap.add_argument("--loop-unroll-blocks", type=int, default=simulate.LOOP_SHAPE.unroll_blocks,
+                    help="lax.scan unroll of the recording loop's blocks")
     ap.add_argument("--dt", type=float, default=0.25)
     ap.add_argument("--half-step", action=argparse.BooleanOptionalAction, default=True,
                     help="also simulate at dt/2, as Evaluator does by default (doubles+ the steps)")
@@ -321,12 +328,15 @@ def run_evaluation(args) -> dict:
         mesh = sharding.mesh_of(args.devices)
     except UsageError as error:
         sys.exit(str(error))
+    # read when the Evaluator's program is traced, so it holds for every row of this run
+    simulate.LOOP_SHAPE = simulate.LoopShape(args.loop_barrier, args.loop_unroll_steps, args.loop_unroll_blocks)
     rows, checks = [], {}
     for name, chunk in itertools.product(args.models, args.chunks):
         ev = Evaluator(models.get(name), selected, dt=args.dt, half_step=args.half_step, chunk=chunk, mesh=mesh)
         for population in populations:
             row = {"model": name, "population": population, "members": population * len(selected),
                    "devices": 1 if mesh is None else mesh.size, "chunk": ev.chunk_size,
+                   "loop_shape": simulate.LOOP_SHAPE._asdict(),
                    "steps_per_candidate": simulated_steps(ev), "protocol_steps_per_candidate": protocol_steps(ev)}
             row["jax"] = measure_jax(ev, population, args.repeats, args.max_seconds, args.breakdown)
             if population in torch_pops:
@@ -345,6 +355,8 @@ def format_row(row) -> str:
     text = (f"{row['model']:10s} pop {row['population']:>7d}  jax on {row['devices']} device(s), chunks of "
             f"{row['chunk']}: {j['neuron_steps_per_s']:.3g} neuron-steps/s "
             f"({j['time_s']:.3g} s, compile {j['compile_s']:.1f} s, {j['evaluations_per_s']:.3g} evals/s)")
+    if row["loop_shape"] != simulate.LoopShape()._asdict():
+        text += f" loop {row['loop_shape']}"
     if "simulation_s" in j:
         text += f" [sim {j['simulation_s']:.3g} s, scoring {j['scoring_s']:.3g} s]"
     if "torch" in row:

@@ -36,8 +36,25 @@ def n_blocks(steps: int, block_len: int) -> int:
     return -(-steps // block_len)
 
 
+class LoopShape(NamedTuple):
+    """How `record` lays out its time loop: a layout choice, the records stay the same."""
+
+    barrier: bool = True  # an optimization barrier on each step's outputs
+    unroll_steps: int = 1  # `lax.scan` unroll of the steps of a block
+    unroll_blocks: int = 1  # `lax.scan` unroll of the blocks
+
+
+# Read when `record` is traced. The barrier measured 4-10% faster on XLA:CPU, and unrolling was
+# no faster there. On an H100 every step and 8 blocks unrolled, without the barrier, made a
+# 64-candidate evaluation 5.8x faster, but its compile took 10x longer (docs/benchmarks.md). So
+# that is no backend's default; `benchmarks/throughput.py --loop-unroll-steps N ...` measures others.
+LOOP_SHAPE = LoopShape()
+
+
 def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int, block_len: int) -> Recording:
     """Simulate one neuron for `blocks * block_len` steps of size dt; spikes after t_end are ignored."""
+    shape = LOOP_SHAPE
+    barrier = jax.lax.optimization_barrier if shape.barrier else (lambda outputs: outputs)
     # The inner scan carries only the model state and hands out each step's (spiked, recorded v);
     # the block is summarised from those afterwards, the same way for any block length. XLA:CPU
     # gives every carried array its own loop that recomputes the model step: carrying a spike
@@ -45,13 +62,13 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     # 8-step blocks and 1.2x slower for 32- and 64-step ones (docs/benchmarks.md).
     def step(state, k):
         t = k.astype(jnp.float32) * dt
-        # the barrier on the step's outputs measured 4-10% faster on CPU
-        state, spiked, v = jax.lax.optimization_barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
+        state, spiked, v = barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
         return state, (spiked & (t <= t_end + 1e-3 * dt), v)
 
     def block(state, b):
         start = b * block_len
-        state, (spiked, v) = jax.lax.scan(step, state, start + jnp.arange(block_len))
+        state, (spiked, v) = jax.lax.scan(step, state, start + jnp.arange(block_len),
+                                          unroll=min(shape.unroll_steps, block_len))
         count, first, last = _spikes_in_block(spiked, start, dt)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
         # blocks that start after t_end only pad a batch to a common length: what the state
@@ -59,7 +76,8 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
         finite = finite | (start * dt > t_end)
         return state, (count, first, last, v[-1], jnp.max(v), finite)
 
-    _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, model.initial_state(params), jnp.arange(blocks))
+    _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, model.initial_state(params), jnp.arange(blocks),
+                                                             unroll=min(shape.unroll_blocks, blocks))
     return Recording(count, first, last, v, v_max, jnp.all(finite))
 
 

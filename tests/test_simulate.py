@@ -72,3 +72,26 @@ def test_each_block_records_its_spikes_and_voltage(spike_steps, block_len):
     # the detector's recorded v is its input: 1 on spiking steps, 0 elsewhere
     np.testing.assert_array_equal(rec.v, [float((b + 1) * block_len - 1 in spike_steps) for b in range(blocks)])
     np.testing.assert_array_equal(rec.v_max, [float(bool(ks)) for ks in in_block])
+
+
+def test_another_loop_shape_records_the_same(monkeypatch):
+    """Unrolling the loops and dropping the barrier change the layout, not the records: random
+    Izhikevich neurons under a step current, recorded either way."""
+    from jaxplaus import models
+
+    model = models.get("izhikevich")
+    key_a, key_b = jax.random.split(jax.random.PRNGKey(3))
+    params = model.param_space.from_unit(jax.random.uniform(key_a, (32, len(model.param_space))), "wide")
+    gains = jax.random.uniform(key_b, (32, 1), minval=0.0, maxval=30.0)
+    wave = stimuli.waveform([stimuli.Piece(10.0, 100.0)])  # gain x 1 from 10 ms on
+
+    def run(shape):
+        monkeypatch.setattr(simulate, "LOOP_SHAPE", shape)
+        one = lambda p, g: simulate.record(model, p, wave, g, 0.25, 20.0, 7, 4)  # noqa: E731
+        return jax.jit(jax.vmap(one))(params, gains)
+
+    default = run(simulate.LoopShape())
+    unrolled = run(simulate.LoopShape(barrier=False, unroll_steps=4, unroll_blocks=3))
+    assert int(default.spike_count.sum()) > 0
+    for a, b in zip(default, unrolled):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-4)
