@@ -6,8 +6,8 @@
 Measures one network and a batch of networks (a generation: candidates x trials, vmapped, the
 Vogels et al. 2011 rule on I->E with per-candidate jitter so the batch is not degenerate),
 compiled ahead of the timed runs, so compile time stays apart and a long simulation runs only
-`--repeats` times (`--no-single` leaves the one-network case out). The same network in Brian2: `brian2_network.py` beside
-this script (docs/metalearn.md has both side by side).
+`--repeats` times (`--no-single` leaves the one-network case out). The same network in Brian2:
+`brian2_network.py` beside this script (docs/metalearn.md has both side by side).
 """
 
 from __future__ import annotations
