@@ -22,8 +22,8 @@ class Recording(NamedTuple):
     spike_count: jnp.ndarray  # [blocks] spikes in the block
     first_spike: jnp.ndarray  # [blocks] time of the block's first spike (inf if none)
     last_spike: jnp.ndarray  # [blocks] time of the block's last spike (inf if none)
-    v: jnp.ndarray  # [blocks] recorded v at the block's last step
-    v_max: jnp.ndarray  # [blocks] largest recorded v in the block
+    v: jnp.ndarray  # [blocks] recorded v at the block's last step (to the ulp: `with_spike_bit`)
+    v_max: jnp.ndarray  # [blocks] largest recorded v in the block (likewise)
     finite: jnp.ndarray  # () False if the state ever became non-finite
 
 
@@ -55,20 +55,25 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     """Simulate one neuron for `blocks * block_len` steps of size dt; spikes after t_end are ignored."""
     shape = LOOP_SHAPE
     barrier = jax.lax.optimization_barrier if shape.barrier else (lambda outputs: outputs)
-    # The inner scan carries only the model state and hands out each step's (spiked, recorded v);
-    # the block is summarised from those afterwards, the same way for any block length. XLA:CPU
-    # gives every carried array its own loop that recomputes the model step: carrying a spike
-    # bitmask, the last v and the running maximum instead was as fast for the evaluator's 4- and
-    # 8-step blocks and 1.2x slower for 32- and 64-step ones (docs/benchmarks.md).
+    # The inner scan carries only the model state and hands out each step's recorded v and spike
+    # flag; the block is summarised from those afterwards. XLA:CPU has no multi-output fusion:
+    # every array a step produces is its own loop that evaluates the model step again, so with
+    # blocks of several steps the flag travels in v's lowest bit, one array instead of two (the
+    # recording loop 1.2x faster; carrying summaries instead was slower, docs/benchmarks.md). At
+    # full resolution (one step a block) v stays exact, so traces match Norse's bit for bit.
+    exact = block_len == 1
+
     def step(state, k):
         t = k.astype(jnp.float32) * dt
         state, spiked, v = barrier(model.step(params, state, stimuli.current(wave, gains, t, dt), dt))
-        return state, (spiked & (t <= t_end + 1e-3 * dt), v)
+        spiked = spiked & (t <= t_end + 1e-3 * dt)
+        return state, (v, spiked) if exact else with_spike_bit(v, spiked)
 
     def block(state, b):
         start = b * block_len
-        state, (spiked, v) = jax.lax.scan(step, state, start + jnp.arange(block_len),
-                                          unroll=min(shape.unroll_steps, block_len))
+        state, out = jax.lax.scan(step, state, start + jnp.arange(block_len),
+                                  unroll=min(shape.unroll_steps, block_len))
+        v, spiked = out if exact else split_spike_bit(out)
         count, first, last = _spikes_in_block(spiked, start, dt)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
         # blocks that start after t_end only pad a batch to a common length: what the state
@@ -79,6 +84,20 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, model.initial_state(params), jnp.arange(blocks),
                                                              unroll=min(shape.unroll_blocks, blocks))
     return Recording(count, first, last, v, v_max, jnp.all(finite))
+
+
+def with_spike_bit(v, spiked):
+    """float32 v with its lowest mantissa bit replaced by the spike flag. `split_spike_bit` gives
+    v back within one unit in the last place, towards zero; infinities exactly, and NaN as NaN
+    (arithmetic NaNs are quiet: a higher mantissa bit is set)."""
+    bits = jax.lax.bitcast_convert_type(jnp.asarray(v, jnp.float32), jnp.int32)
+    return jax.lax.bitcast_convert_type((bits & ~1) | spiked.astype(jnp.int32), jnp.float32)
+
+
+def split_spike_bit(marked):
+    """(v with the lowest bit cleared, spike flag) of `with_spike_bit`'s output."""
+    bits = jax.lax.bitcast_convert_type(marked, jnp.int32)
+    return jax.lax.bitcast_convert_type(bits & ~1, jnp.float32), (bits & 1) == 1
 
 
 def _spikes_in_block(spiked, start, dt):
