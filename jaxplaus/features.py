@@ -82,7 +82,11 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     before = shown - per_block  # slots taken by earlier blocks
     slot = jnp.arange(max_spikes)
     block = count_at_most(before, slot) - 1
-    times = jnp.where(slot == before[block], rec.first_spike[block], rec.last_spike[block])
+    # a block's first slot holds its first spike, a second one its last: read from the two
+    # interleaved with one gather instead of three (before, first, last; 10% of this function)
+    opens_block = jnp.concatenate([jnp.array([True]), block[1:] != block[:-1]])
+    first_last = jnp.stack([rec.first_spike, rec.last_spike], axis=-1).reshape(-1)
+    times = first_last[2 * block + jnp.where(opens_block, 0, 1)]
     times = jnp.where(slot < shown[-1], times, jnp.inf)
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
     return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
