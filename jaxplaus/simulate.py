@@ -59,7 +59,7 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     # flag; the block is summarised from those afterwards. XLA:CPU has no multi-output fusion:
     # every array a step produces is its own loop that evaluates the model step again, so with
     # blocks of several steps the flag travels in v's lowest bit, one array instead of two (the
-    # recording loop 1.2x faster; carrying summaries instead was slower, docs/benchmarks.md). At
+    # recording loop 1.25x faster; carrying summaries instead was slower, docs/benchmarks.md). At
     # full resolution (one step a block) v stays exact, so traces match Norse's bit for bit.
     exact = block_len == 1
 
