@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from jaxplaus import simulate
 from jaxplaus.models import AdEx, Izhikevich, LIF, PolynomialNeuron
 from jaxplaus.models.adex import _EXP_CAP
 from jaxplaus.models.izhikevich import V_PEAK
@@ -147,42 +148,42 @@ class TorchWaveform:
 
 @torch.no_grad()
 def record(model, params, wave: TorchWaveform, gains, dt: float, t_end, blocks: int, block_len: int):
-    """As `jaxplaus.simulate.record`, batched over [P, pop]: a dict of numpy arrays shaped like
-    the vmapped JAX Recording (spike_count/first_spike/last_spike/v/v_max [P, pop, blocks],
-    finite [P, pop])."""
+    """As `jaxplaus.simulate.record`, batched over [P, pop]: a dict of arrays shaped like the
+    vmapped JAX Recording (spikes/v/v_max [P, pop, blocks], n_spikes/finite [P, pop])."""
     init, step = mirror(model)
     state = init(model, params)
     dev = gains.device
     shape = gains.shape[:-1]
     ts = torch.arange(blocks * block_len, dtype=torch.float32, device=dev) * torch.tensor(dt, dtype=torch.float32)
     late = (t_end + 1e-3 * dt)[:, None]  # [P, 1]
-    inf = torch.tensor(float("inf"), device=dev)
-    out = {k: torch.empty((blocks,) + shape, dtype=torch.float32, device=dev)
-           for k in ("first_spike", "last_spike", "v", "v_max")}
-    out["spike_count"] = torch.empty((blocks,) + shape, dtype=torch.int32, device=dev)
+    out = {k: torch.empty((blocks,) + shape, dtype=torch.float32, device=dev) for k in ("v", "v_max")}
+    out.update({k: torch.empty((blocks,) + shape, dtype=torch.int32, device=dev) for k in ("count", "first", "last")})
     finite = torch.ones(shape, dtype=torch.bool, device=dev)
     for b in range(blocks):
         count = torch.zeros(shape, dtype=torch.int32, device=dev)
-        first = torch.full(shape, float("inf"), device=dev)
-        last = torch.full(shape, float("inf"), device=dev)
+        first = torch.zeros(shape, dtype=torch.int32, device=dev)  # steps within the block
+        last = torch.zeros(shape, dtype=torch.int32, device=dev)
         v_max = torch.full(shape, -float("inf"), device=dev)
         for j in range(block_len):
             t = ts[b * block_len + j]
             state, spiked, v = step(model, params, state, wave.current(gains, t, dt), dt)
             spiked = spiked & (t <= late)
+            first = torch.where(spiked & (count == 0), j, first)
+            last = torch.where(spiked, j, last)
             count = count + spiked.to(torch.int32)
-            first = torch.where(spiked & (first == inf), t, first)
-            last = torch.where(spiked, t, last)
             v_max = torch.maximum(v_max, v)
-        out["spike_count"][b], out["first_spike"][b], out["last_spike"][b] = count, first, last
+        out["count"][b], out["first"][b], out["last"][b] = count, first, last
         out["v"][b], out["v_max"][b] = v, v_max
         for x in state:
             finite = finite & torch.isfinite(x)
     if dev.type == "cuda":
         torch.cuda.synchronize()
-    rec = {k: x.permute(1, 2, 0).cpu().numpy() for k, x in out.items()}
-    rec["finite"] = finite.cpu().numpy()
-    return rec
+    blocked = {k: x.permute(1, 2, 0).cpu().numpy() for k, x in out.items()}
+    return {
+        "spikes": simulate.block_spikes(blocked["count"], blocked["first"], blocked["last"]),
+        "n_spikes": blocked["count"].sum(-1, dtype=np.int32), "v": blocked["v"], "v_max": blocked["v_max"],
+        "finite": finite.cpu().numpy(),
+    }
 
 
 def to_torch(tree, dev):

@@ -30,6 +30,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jaxplaus import features, simulate, stimuli
+from jaxplaus.errors import UsageError
 from jaxplaus.models.base import ParamSpace
 from jaxplaus.patterns import Pattern
 
@@ -62,6 +63,10 @@ class Evaluator:
     def __post_init__(self):
         if self.chunk is not None and self.chunk < 1:
             raise ValueError("chunk must be a positive number of candidates")
+        longest = max(block_len for _, block_len in self.steps)
+        if longest > simulate.MAX_BLOCK_LEN:
+            raise UsageError(f"dt {self.dt:g} ms is too small for {self.block_ms:g}-ms recording blocks: "
+                             f"{longest} steps a block, at most {simulate.MAX_BLOCK_LEN}")
 
     @property
     def chunk_size(self) -> int:

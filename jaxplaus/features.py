@@ -12,6 +12,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxplaus import simulate
 from jaxplaus.simulate import Recording
 
 MAX_SPIKES = 96  # figure1.m's busiest case has 28; more than this fails every pattern
@@ -77,19 +78,19 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     # slot k lies in the last block whose earlier blocks contribute at most k. A binary search
     # over blocks finds it; on CPU this is about 3x faster than scattering every block's spikes
     # to their slots, as the arrays stay [max_spikes] small (docs/benchmarks.md).
-    per_block = jnp.minimum(rec.spike_count, 2)
+    per_block = simulate.shown_spikes(rec.spikes)
     shown = running_count(per_block)  # slots taken by each block and the ones before it
     before = shown - per_block  # slots taken by earlier blocks
     slot = jnp.arange(max_spikes)
     block = count_at_most(before, slot) - 1
-    # a block's first slot holds its first spike, a second one its last: read from the two
-    # interleaved with one gather instead of three (before, first, last; 10% of this function)
+    # a block's first slot holds its first spike, a second one its last (one gather of the code)
     opens_block = jnp.concatenate([jnp.array([True]), block[1:] != block[:-1]])
-    first_last = jnp.stack([rec.first_spike, rec.last_spike], axis=-1).reshape(-1)
-    times = first_last[2 * block + jnp.where(opens_block, 0, 1)]
+    code = rec.spikes[block]
+    step = jnp.where(opens_block, simulate.first_step(code), simulate.last_step(code))
+    times = (block * block_len + step).astype(jnp.float32) * dt
     times = jnp.where(slot < shown[-1], times, jnp.inf)
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
-    return Response(times, jnp.sum(rec.spike_count), sample_t, rec.v, rec.v_max, rec.finite)
+    return Response(times, rec.n_spikes, sample_t, rec.v, rec.v_max, rec.finite)
 
 
 def in_window(times, t0, t1):

@@ -1,8 +1,8 @@
 """Simulation: `lax.scan` over time for one neuron; callers `vmap` it over populations/patterns.
 
 The scan is nested: an outer scan over *blocks* of `block_len` steps and an inner scan over the
-steps of a block. Only per-block summaries leave the loop (spike count, first and last spike
-time, v at the block's end and its maximum), so memory grows with duration / block, not with
+steps of a block. Only per-block summaries leave the loop (the block's spikes coded in one
+integer, v at the block's end and its maximum), so memory grows with duration / block, not with
 steps x population. With `block_len=1` the record is the full-resolution trace.
 """
 
@@ -19,12 +19,42 @@ from jaxplaus import stimuli
 
 
 class Recording(NamedTuple):
-    spike_count: jnp.ndarray  # [blocks] spikes in the block
-    first_spike: jnp.ndarray  # [blocks] time of the block's first spike (inf if none)
-    last_spike: jnp.ndarray  # [blocks] time of the block's last spike (inf if none)
+    spikes: jnp.ndarray  # [blocks] uint32: the block's spikes, coded by `block_spikes`
+    n_spikes: jnp.ndarray  # () int32: spikes in the whole run
     v: jnp.ndarray  # [blocks] recorded v at the block's last step (to the ulp: `with_spike_bit`)
     v_max: jnp.ndarray  # [blocks] largest recorded v in the block (likewise)
     finite: jnp.ndarray  # () False if the state ever became non-finite
+
+
+# A block's spikes as one integer: features need at most two of them a block (its first and its
+# last), so three arrays of records (count, first and last time) become one, and the scoring
+# reads and rearranges 40% fewer bytes (docs/benchmarks.md). Steps take 15 bits each.
+MAX_BLOCK_LEN = 1 << 15
+
+
+def block_spikes(count, first, last):
+    """uint32 code of a block's spikes from their number and the steps (within the block) of the
+    first and the last: bits 0-1 min(count, 2), bits 2-16 `first`, bits 17-31 `last`; 0 for a
+    block without spikes. Works on numpy and JAX arrays alike."""
+    count = jnp.asarray(count)
+    code = (jnp.minimum(count, 2).astype(jnp.uint32) | (jnp.asarray(first).astype(jnp.uint32) << 2)
+            | (jnp.asarray(last).astype(jnp.uint32) << 17))
+    return jnp.where(count > 0, code, jnp.uint32(0))
+
+
+def shown_spikes(code):
+    """The block's spike count, up to two (int32), from its `block_spikes` code."""
+    return (code & 3).astype(jnp.int32)
+
+
+def first_step(code):
+    """Step of the block's first spike within the block (int32; 0 without spikes)."""
+    return ((code >> 2) & (MAX_BLOCK_LEN - 1)).astype(jnp.int32)
+
+
+def last_step(code):
+    """Step of the block's last spike within the block (int32; 0 without spikes)."""
+    return (code >> 17).astype(jnp.int32)
 
 
 def n_steps(duration_ms: float, dt: float) -> int:
@@ -55,6 +85,8 @@ LOOP_SHAPE = LoopShape()
 
 def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int, block_len: int) -> Recording:
     """Simulate one neuron for `blocks * block_len` steps of size dt; spikes after t_end are ignored."""
+    if not 1 <= block_len <= MAX_BLOCK_LEN:
+        raise ValueError(f"a recording block holds 1 to {MAX_BLOCK_LEN} steps, not {block_len}")
     shape = LOOP_SHAPE
     barrier = jax.lax.optimization_barrier if shape.barrier else (lambda outputs: outputs)
     # The inner scan carries only the model state and hands out each step's recorded v and spike
@@ -71,21 +103,26 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
         spiked = spiked & (t <= t_end + 1e-3 * dt)
         return state, (v, spiked) if exact else with_spike_bit(v, spiked)
 
-    def block(state, b):
+    def block(carry, b):
+        state, n_spikes, finite = carry
         start = b * block_len
         state, out = jax.lax.scan(step, state, start + jnp.arange(block_len),
                                   unroll=min(shape.unroll_steps, block_len))
         v, spiked = out if exact else split_spike_bit(out)
-        count, first, last = _spikes_in_block(spiked, start, dt)
-        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
+        count = jnp.sum(spiked, dtype=jnp.int32)
+        spikes = block_spikes(count, jnp.argmax(spiked), block_len - 1 - jnp.argmax(spiked[::-1]))
         # blocks that start after t_end only pad a batch to a common length: what the state
         # does there is not part of this run (a blow-up there must not fail it)
-        finite = finite | (start * dt > t_end)
-        return state, (count, first, last, v[-1], jnp.max(v), finite)
+        finite = finite & (jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
+                           | (start * dt > t_end))
+        # the run's totals are carried: every array the loop hands out costs a pass over the
+        # records afterwards
+        return (state, n_spikes + count, finite), (spikes, v[-1], jnp.max(v))
 
-    _, (count, first, last, v, v_max, finite) = jax.lax.scan(block, model.initial_state(params), jnp.arange(blocks),
-                                                             unroll=min(shape.unroll_blocks, blocks))
-    return Recording(count, first, last, v, v_max, jnp.all(finite))
+    carry = (model.initial_state(params), jnp.int32(0), jnp.bool_(True))
+    (_, n_spikes, finite), (spikes, v, v_max) = jax.lax.scan(block, carry, jnp.arange(blocks),
+                                                            unroll=min(shape.unroll_blocks, blocks))
+    return Recording(spikes, n_spikes, v, v_max, finite)
 
 
 def with_spike_bit(v, spiked):
@@ -100,15 +137,6 @@ def split_spike_bit(marked):
     """(v with the lowest bit cleared, spike flag) of `with_spike_bit`'s output."""
     bits = jax.lax.bitcast_convert_type(marked, jnp.int32)
     return jax.lax.bitcast_convert_type(bits & ~1, jnp.float32), (bits & 1) == 1
-
-
-def _spikes_in_block(spiked, start, dt):
-    """(count, first time, last time) of a block's per-step spike flags; times inf without spikes."""
-    count = jnp.sum(spiked, dtype=jnp.int32)
-    first = jnp.argmax(spiked)
-    last = spiked.shape[0] - 1 - jnp.argmax(spiked[::-1])
-    to_time = lambda j: jnp.where(count > 0, (start + j).astype(jnp.float32) * dt, jnp.inf)  # noqa: E731
-    return count, to_time(first), to_time(last)
 
 
 @partial(jax.jit, static_argnames=("model", "blocks", "block_len"))

@@ -58,6 +58,7 @@ BAD = [
     ("classify", "--model", "adex", "--stimulus", '{"kind": "step", "amplitude": 5}', "--duration-ms", "0"),
     ("assess", "--model", "adex", "--strategy", "gradient_descent"),
     ("assess", "--model", "adex", "--budget", "0"),
+    ("assess", "--model", "adex", "--dt-ms", "0.00001"),  # more steps a recording block than its code holds
     ("nosuchcommand",),
 ]
 

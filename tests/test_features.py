@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jaxplaus import features
+from jaxplaus import features, simulate
 from jaxplaus.simulate import Recording
 
 BLOCKS = 80  # 160 spike candidates: more than MAX_SPIKES, so the buffer can overflow
 
 
 @jax.jit
-def _spike_times(count, first, last):
-    rec = Recording(count, first, last, jnp.zeros(BLOCKS), jnp.zeros(BLOCKS), jnp.bool_(True))
+def _spike_times(spikes):
+    rec = Recording(spikes, jnp.int32(0), jnp.zeros(BLOCKS), jnp.zeros(BLOCKS), jnp.bool_(True))
     return features.response(rec, 0.25, 4).spike_times
 
 
@@ -25,13 +25,13 @@ def _spike_times(count, first, last):
 def test_spike_times_are_each_blocks_first_and_last_spike_in_order(counts, seed):
     rng = np.random.default_rng(seed)
     counts = np.asarray(counts)
-    # a block of 1 ms: the first spike in its first half, the last in its second
-    first = np.arange(BLOCKS) + rng.uniform(0.0, 0.5, BLOCKS)
-    last = np.arange(BLOCKS) + rng.uniform(0.5, 1.0, BLOCKS)
-    expected = [t for b in range(BLOCKS) for t, shown in ((first[b], counts[b] >= 1), (last[b], counts[b] >= 2)) if shown]
+    # blocks of 4 steps of 0.25 ms: the first spike in the block's first half, the last in its second
+    first, last = rng.integers(0, 2, BLOCKS), rng.integers(2, 4, BLOCKS)
+    at = lambda b, step: np.float32(4 * b + step) * np.float32(0.25)  # noqa: E731
+    expected = [at(b, s) for b in range(BLOCKS) for s, shown in ((first[b], counts[b] >= 1), (last[b], counts[b] >= 2))
+                if shown]
     expected = (expected + [np.inf] * features.MAX_SPIKES)[: features.MAX_SPIKES]
-    times = _spike_times(jnp.asarray(counts, jnp.int32), jnp.asarray(np.where(counts >= 1, first, np.inf), jnp.float32),
-                         jnp.asarray(np.where(counts >= 1, last, np.inf), jnp.float32))
+    times = _spike_times(simulate.block_spikes(counts, first, last))
     np.testing.assert_array_equal(np.asarray(times), np.asarray(expected, np.float32))
 
 

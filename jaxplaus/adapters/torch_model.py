@@ -91,13 +91,12 @@ def recording(tr: Trace, dt_ms: float, t_end: float, block_len: int) -> simulate
     t = np.arange(steps, dtype=np.float32) * dt
     counted = tr.spiked & (t <= np.float32(t_end) + np.float32(1e-3) * dt)
     shape = (population, blocks, block_len)
-    counted, t_b, v = counted.reshape(shape), np.broadcast_to(t.reshape(1, blocks, block_len), shape), tr.v.reshape(shape)
-    first = np.where(counted, t_b, np.inf).min(-1)
-    last_index = block_len - 1 - np.argmax(counted[..., ::-1], axis=-1)
-    last = np.where(counted.any(-1), np.take_along_axis(t_b, last_index[..., None], -1)[..., 0], np.inf)
+    counted, v = counted.reshape(shape), tr.v.reshape(shape)
+    first = np.argmax(counted, axis=-1)
+    last = block_len - 1 - np.argmax(counted[..., ::-1], axis=-1)
     finite = tr.state_finite.reshape(shape)[..., -1].all(-1)  # record checks the state at block ends
     return simulate.Recording(
-        counted.sum(-1).astype(np.int32), first.astype(np.float32), last.astype(np.float32),
+        simulate.block_spikes(counted.sum(-1), first, last), counted.sum((-2, -1)).astype(np.int32),
         v[..., -1], v.max(-1), finite,
     )
 
