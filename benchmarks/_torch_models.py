@@ -149,7 +149,7 @@ class TorchWaveform:
 @torch.no_grad()
 def record(model, params, wave: TorchWaveform, gains, dt: float, t_end, blocks: int, block_len: int):
     """As `jaxplaus.simulate.record`, batched over [P, pop]: a dict of arrays shaped like the
-    vmapped JAX Recording (spikes/v/v_max [P, pop, blocks], n_spikes/finite [P, pop])."""
+    vmapped JAX Recording (spikes/v/v_max [P, pop, blocks], n_spikes/n_slots/finite [P, pop])."""
     init, step = mirror(model)
     state = init(model, params)
     dev = gains.device
@@ -179,10 +179,12 @@ def record(model, params, wave: TorchWaveform, gains, dt: float, t_end, blocks: 
     if dev.type == "cuda":
         torch.cuda.synchronize()
     blocked = {k: x.permute(1, 2, 0).cpu().numpy() for k, x in out.items()}
+    count = blocked["count"]
+    slots = np.minimum(count, 2)
     return {
-        "spikes": simulate.block_spikes(blocked["count"], blocked["first"], blocked["last"]),
-        "n_spikes": blocked["count"].sum(-1, dtype=np.int32), "v": blocked["v"], "v_max": blocked["v_max"],
-        "finite": finite.cpu().numpy(),
+        "spikes": simulate.block_spikes(np.cumsum(slots, -1) - slots, count, blocked["first"], blocked["last"]),
+        "n_spikes": count.sum(-1, dtype=np.int32), "n_slots": slots.sum(-1, dtype=np.int32),
+        "v": blocked["v"], "v_max": blocked["v_max"], "finite": finite.cpu().numpy(),
     }
 
 

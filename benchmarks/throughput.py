@@ -182,7 +182,7 @@ def agreement(ev: Evaluator, population: int, z=None) -> dict:
     recs_j = jax_records(ev, z)
     same_counts = np.mean(np.concatenate([  # a run's spikes, and up to two in every block
         ((np.asarray(a.n_spikes) == np.asarray(b.n_spikes))
-         & (np.asarray(simulate.shown_spikes(a.spikes)) == np.asarray(simulate.shown_spikes(b.spikes))).all(axis=-1)).ravel()
+         & (np.asarray(simulate.slots_before(a.spikes)) == np.asarray(simulate.slots_before(b.spikes))).all(axis=-1)).ravel()
         for ga, gb in zip(recs_j, recs_t) for a, b in zip(ga, gb)]))
     diff = np.abs(loss_j - loss_t)
     return {

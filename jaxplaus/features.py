@@ -28,30 +28,6 @@ class Response(NamedTuple):
     finite: jnp.ndarray  # () the state stayed finite
 
 
-COUNT_PIECE = 16  # running_count's piece length
-
-
-def running_count(x):
-    """Inclusive cumulative sum of a 1-D array of small non-negative integers (exact while the
-    total stays below 2**24), as matrix products: the sums within pieces of COUNT_PIECE entries,
-    plus the running sum of the pieces' totals (the same function, one level up).
-
-    XLA:CPU computes `jnp.cumsum` as a windowed reduction whose work grows with the square of
-    the length; on one Evaluator chunk's [runs, 401] counts this is 4.6 ms against 23.5 ms
-    (docs/benchmarks.md)."""
-    n = x.shape[-1]
-    dot = lambda a, b: jnp.dot(a, b, precision=jax.lax.Precision.HIGHEST)  # noqa: E731 (exact on any backend)
-    triangle = lambda k: jnp.triu(jnp.ones((k, k), jnp.float32))  # noqa: E731
-    values = x.astype(jnp.float32)
-    if n <= COUNT_PIECE:
-        return dot(values, triangle(n)).astype(x.dtype)
-    pieces = -(-n // COUNT_PIECE)
-    within = dot(jnp.pad(values, (0, pieces * COUNT_PIECE - n)).reshape(pieces, COUNT_PIECE), triangle(COUNT_PIECE))
-    totals = within[:, -1]
-    earlier = running_count(totals) - totals  # exact: integers in float32
-    return (within + earlier[:, None]).reshape(-1)[:n].astype(x.dtype)
-
-
 def count_at_most(ascending, queries):
     """For each query, how many entries of the ascending 1-D array are <= it (numpy's
     `searchsorted(ascending, queries, side="right")`), by a binary search that carries one
@@ -74,21 +50,20 @@ def count_at_most(ascending, queries):
 
 def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -> Response:
     """Spike times from per-block first/last spike (exact when no block holds more than two)."""
-    # Each block contributes its first spike and, when it holds two or more, its last: spike
-    # slot k lies in the last block whose earlier blocks contribute at most k. A binary search
-    # over blocks finds it; on CPU this is about 3x faster than scattering every block's spikes
-    # to their slots, as the arrays stay [max_spikes] small (docs/benchmarks.md).
-    per_block = simulate.shown_spikes(rec.spikes)
-    shown = running_count(per_block)  # slots taken by each block and the ones before it
-    before = shown - per_block  # slots taken by earlier blocks
+    # Each block fills a slot with its first spike and, when it holds two or more, one with its
+    # last: slot k lies in the last block whose earlier blocks fill at most k (the simulation
+    # counts them). A binary search over blocks finds it; on CPU this is about 3x faster than
+    # scattering every block's spikes to their slots, as the arrays stay [max_spikes] small.
+    if max_spikes > simulate.MAX_SLOTS_BEFORE:
+        raise ValueError(f"at most {simulate.MAX_SLOTS_BEFORE} spike slots, not {max_spikes}")
     slot = jnp.arange(max_spikes)
-    block = count_at_most(before, slot) - 1
+    block = count_at_most(simulate.slots_before(rec.spikes), slot) - 1
     # a block's first slot holds its first spike, a second one its last (one gather of the code)
     opens_block = jnp.concatenate([jnp.array([True]), block[1:] != block[:-1]])
     code = rec.spikes[block]
     step = jnp.where(opens_block, simulate.first_step(code), simulate.last_step(code))
     times = (block * block_len + step).astype(jnp.float32) * dt
-    times = jnp.where(slot < shown[-1], times, jnp.inf)
+    times = jnp.where(slot < rec.n_slots, times, jnp.inf)
     sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
     return Response(times, rec.n_spikes, sample_t, rec.v, rec.v_max, rec.finite)
 

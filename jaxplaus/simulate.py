@@ -21,40 +21,50 @@ from jaxplaus import stimuli
 class Recording(NamedTuple):
     spikes: jnp.ndarray  # [blocks] uint32: the block's spikes, coded by `block_spikes`
     n_spikes: jnp.ndarray  # () int32: spikes in the whole run
+    n_slots: jnp.ndarray  # () int32: spike slots the run fills (`slots_of` each block's count)
     v: jnp.ndarray  # [blocks] recorded v at the block's last step (to the ulp: `with_spike_bit`)
     v_max: jnp.ndarray  # [blocks] largest recorded v in the block (likewise)
     finite: jnp.ndarray  # () False if the state ever became non-finite
 
 
-# A block's spikes as one integer: features need at most two of them a block (its first and its
-# last), so three arrays of records (count, first and last time) become one, and the scoring
-# reads and rearranges 40% fewer bytes (docs/benchmarks.md). Steps take 15 bits each.
-MAX_BLOCK_LEN = 1 << 15
+# A block's spikes as one integer. The features read at most two spikes a block, its first and
+# its last, each into a slot of the run's spike times; the code holds how many slots the earlier
+# blocks fill and the steps of those two spikes. One array instead of four (count, first and
+# last time, a running count of slots): the scoring rearranges fewer bytes and runs no
+# cumulative sum (docs/benchmarks.md).
+SLOT_BITS, STEP_BITS = 8, 12
+MAX_SLOTS_BEFORE = (1 << SLOT_BITS) - 1  # the count saturates here, above every slot features read
+MAX_BLOCK_LEN = 1 << STEP_BITS
 
 
-def block_spikes(count, first, last):
-    """uint32 code of a block's spikes from their number and the steps (within the block) of the
-    first and the last: bits 0-1 min(count, 2), bits 2-16 `first`, bits 17-31 `last`; 0 for a
-    block without spikes. Works on numpy and JAX arrays alike."""
-    count = jnp.asarray(count)
-    code = (jnp.minimum(count, 2).astype(jnp.uint32) | (jnp.asarray(first).astype(jnp.uint32) << 2)
-            | (jnp.asarray(last).astype(jnp.uint32) << 17))
-    return jnp.where(count > 0, code, jnp.uint32(0))
+def slots_of(count):
+    """Spike slots a block of `count` spikes fills: its first spike and, with two or more, its last."""
+    return jnp.minimum(count, 2)
 
 
-def shown_spikes(code):
-    """The block's spike count, up to two (int32), from its `block_spikes` code."""
-    return (code & 3).astype(jnp.int32)
+def block_spikes(slots_before, count, first, last):
+    """uint32 code of a block: bits 0-7 the slots earlier blocks fill (saturating at 255), bits
+    8-19 the step within the block of its first spike, bits 20-31 of its last (both 0 in a block
+    without spikes). Takes numpy or JAX arrays."""
+    steps = (jnp.asarray(first).astype(jnp.uint32) << SLOT_BITS) | (jnp.asarray(last).astype(jnp.uint32)
+                                                                    << (SLOT_BITS + STEP_BITS))
+    steps = jnp.where(jnp.asarray(count) > 0, steps, jnp.uint32(0))
+    return jnp.minimum(jnp.asarray(slots_before), MAX_SLOTS_BEFORE).astype(jnp.uint32) | steps
+
+
+def slots_before(code):
+    """Spike slots the earlier blocks fill (int32, up to MAX_SLOTS_BEFORE), from a `block_spikes` code."""
+    return (jnp.asarray(code) & MAX_SLOTS_BEFORE).astype(jnp.int32)
 
 
 def first_step(code):
     """Step of the block's first spike within the block (int32; 0 without spikes)."""
-    return ((code >> 2) & (MAX_BLOCK_LEN - 1)).astype(jnp.int32)
+    return ((jnp.asarray(code) >> SLOT_BITS) & (MAX_BLOCK_LEN - 1)).astype(jnp.int32)
 
 
 def last_step(code):
     """Step of the block's last spike within the block (int32; 0 without spikes)."""
-    return (code >> 17).astype(jnp.int32)
+    return (jnp.asarray(code) >> (SLOT_BITS + STEP_BITS)).astype(jnp.int32)
 
 
 def n_steps(duration_ms: float, dt: float) -> int:
@@ -104,25 +114,25 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
         return state, (v, spiked) if exact else with_spike_bit(v, spiked)
 
     def block(carry, b):
-        state, n_spikes, finite = carry
+        state, n_spikes, n_slots, finite = carry
         start = b * block_len
         state, out = jax.lax.scan(step, state, start + jnp.arange(block_len),
                                   unroll=min(shape.unroll_steps, block_len))
         v, spiked = out if exact else split_spike_bit(out)
         count = jnp.sum(spiked, dtype=jnp.int32)
-        spikes = block_spikes(count, jnp.argmax(spiked), block_len - 1 - jnp.argmax(spiked[::-1]))
+        spikes = block_spikes(n_slots, count, jnp.argmax(spiked), block_len - 1 - jnp.argmax(spiked[::-1]))
         # blocks that start after t_end only pad a batch to a common length: what the state
         # does there is not part of this run (a blow-up there must not fail it)
         finite = finite & (jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(state)]))
                            | (start * dt > t_end))
         # the run's totals are carried: every array the loop hands out costs a pass over the
         # records afterwards
-        return (state, n_spikes + count, finite), (spikes, v[-1], jnp.max(v))
+        return (state, n_spikes + count, n_slots + slots_of(count), finite), (spikes, v[-1], jnp.max(v))
 
-    carry = (model.initial_state(params), jnp.int32(0), jnp.bool_(True))
-    (_, n_spikes, finite), (spikes, v, v_max) = jax.lax.scan(block, carry, jnp.arange(blocks),
-                                                            unroll=min(shape.unroll_blocks, blocks))
-    return Recording(spikes, n_spikes, v, v_max, finite)
+    carry = (model.initial_state(params), jnp.int32(0), jnp.int32(0), jnp.bool_(True))
+    (_, n_spikes, n_slots, finite), (spikes, v, v_max) = jax.lax.scan(block, carry, jnp.arange(blocks),
+                                                                     unroll=min(shape.unroll_blocks, blocks))
+    return Recording(spikes, n_spikes, n_slots, v, v_max, finite)
 
 
 def with_spike_bit(v, spiked):

@@ -81,7 +81,9 @@ def test_each_block_records_its_spikes_and_voltage(spike_steps, block_len):
     blocks = simulate.n_blocks(STEPS, block_len)
     in_block = [sorted(k for k in spike_steps if k // block_len == b) for b in range(blocks)]
     assert int(rec.n_spikes) == len(spike_steps)
-    np.testing.assert_array_equal(simulate.shown_spikes(rec.spikes), [min(len(ks), 2) for ks in in_block])
+    slots = [min(len(ks), 2) for ks in in_block]
+    assert int(rec.n_slots) == sum(slots)
+    np.testing.assert_array_equal(simulate.slots_before(rec.spikes), np.cumsum(slots) - slots)
     step_in_block = lambda ks, pick: pick(ks) % block_len if ks else 0  # noqa: E731
     np.testing.assert_array_equal(simulate.first_step(rec.spikes), [step_in_block(ks, min) for ks in in_block])
     np.testing.assert_array_equal(simulate.last_step(rec.spikes), [step_in_block(ks, max) for ks in in_block])
@@ -91,18 +93,19 @@ def test_each_block_records_its_spikes_and_voltage(spike_steps, block_len):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 2**15), st.integers(0, 2**15 - 1), st.integers(0, 2**15 - 1))
-def test_a_blocks_spike_code_gives_back_its_count_up_to_two_and_its_steps(count, first, last):
-    code = simulate.block_spikes(jnp.int32(count), jnp.int32(first), jnp.int32(last))
+@given(st.integers(0, 1000), st.integers(0, 50), st.integers(0, 4095), st.integers(0, 4095))
+def test_a_blocks_spike_code_gives_back_its_slots_and_steps(before, count, first, last):
+    code = simulate.block_spikes(jnp.int32(before), jnp.int32(count), jnp.int32(first), jnp.int32(last))
     assert code.dtype == jnp.uint32
-    decoded = int(simulate.shown_spikes(code)), int(simulate.first_step(code)), int(simulate.last_step(code))
-    assert decoded == ((min(count, 2), first, last) if count else (0, 0, 0))
+    decoded = int(simulate.slots_before(code)), int(simulate.first_step(code)), int(simulate.last_step(code))
+    # the count of earlier slots saturates far above the slots features read; no spikes, no steps
+    assert decoded == (min(before, 255),) + ((first, last) if count else (0, 0))
 
 
 def test_a_block_longer_than_the_code_can_hold_is_refused():
-    with pytest.raises(ValueError, match="1 to 32768 steps"):
+    with pytest.raises(ValueError, match="1 to 4096 steps"):
         simulate.record(Detector(), {}, stimuli.waveform([stimuli.Piece()]), jnp.float32([1.0]), jnp.float32(DT),
-                        jnp.float32(1.0), blocks=1, block_len=2**15 + 1)
+                        jnp.float32(1.0), blocks=1, block_len=2**12 + 1)
 
 
 def test_another_loop_shape_records_the_same(monkeypatch):
