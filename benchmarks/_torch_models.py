@@ -180,7 +180,7 @@ def record(model, params, wave: TorchWaveform, gains, dt: float, t_end, blocks: 
         torch.cuda.synchronize()
     blocked = {k: x.permute(1, 2, 0).cpu().numpy() for k, x in out.items()}
     count = blocked["count"]
-    slots = np.minimum(count, 2)
+    slots = np.asarray(simulate.slots_of(count))
     return {
         "spikes": simulate.block_spikes(np.cumsum(slots, -1) - slots, count, blocked["first"], blocked["last"]),
         "n_spikes": count.sum(-1, dtype=np.int32), "n_slots": slots.sum(-1, dtype=np.int32),
