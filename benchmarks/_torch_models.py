@@ -179,13 +179,9 @@ def record(model, params, wave: TorchWaveform, gains, dt: float, t_end, blocks: 
     if dev.type == "cuda":
         torch.cuda.synchronize()
     blocked = {k: x.permute(1, 2, 0).cpu().numpy() for k, x in out.items()}
-    count = blocked["count"]
-    slots = np.asarray(simulate.slots_of(count))
-    return {
-        "spikes": simulate.block_spikes(np.cumsum(slots, -1) - slots, count, blocked["first"], blocked["last"]),
-        "n_spikes": count.sum(-1, dtype=np.int32), "n_slots": slots.sum(-1, dtype=np.int32),
-        "v": blocked["v"], "v_max": blocked["v_max"], "finite": finite.cpu().numpy(),
-    }
+    spikes, n_spikes, n_slots = simulate.coded_blocks(blocked["count"], blocked["first"], blocked["last"])
+    return {"spikes": spikes, "n_spikes": n_spikes, "n_slots": n_slots, "v": blocked["v"], "v_max": blocked["v_max"],
+            "finite": finite.cpu().numpy()}
 
 
 def to_torch(tree, dev):

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxplaus import stimuli
 
@@ -65,6 +66,16 @@ def first_step(code):
 def last_step(code):
     """Step of the block's last spike within the block (int32; 0 without spikes)."""
     return (jnp.asarray(code) >> (SLOT_BITS + STEP_BITS)).astype(jnp.int32)
+
+
+def coded_blocks(count, first, last):
+    """(spikes, n_spikes, n_slots) of `Recording` from numpy arrays of each block's spike count
+    and first and last spike step (blocks on the last axis), for engines that summarise their
+    blocks outside `record` (the torch paths)."""
+    count = np.asarray(count)
+    slots = np.asarray(slots_of(count))
+    spikes = block_spikes(np.cumsum(slots, -1) - slots, count, first, last)
+    return spikes, count.sum(-1).astype(np.int32), slots.sum(-1).astype(np.int32)
 
 
 def n_steps(duration_ms: float, dt: float) -> int:

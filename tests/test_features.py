@@ -30,19 +30,18 @@ def test_spike_times_are_each_blocks_first_and_last_spike_in_order(counts, seed)
     at = lambda b, step: np.float32(4 * b + step) * np.float32(0.25)  # noqa: E731
     expected = [at(b, s) for b in range(BLOCKS) for s, shown in ((first[b], counts[b] >= 1), (last[b], counts[b] >= 2))
                 if shown]
-    n_slots = len(expected)
     expected = (expected + [np.inf] * features.MAX_SPIKES)[: features.MAX_SPIKES]
-    slots = np.minimum(counts, 2)
-    times = _spike_times(simulate.block_spikes(np.cumsum(slots) - slots, counts, first, last), jnp.int32(n_slots))
+    spikes, _, n_slots = simulate.coded_blocks(counts, first, last)
+    times = _spike_times(spikes, n_slots)
     np.testing.assert_array_equal(np.asarray(times), np.asarray(expected, np.float32))
 
 
 def test_spike_times_of_a_run_whose_slot_count_saturates_the_code():
     # 300 blocks of two spikes fill 600 slots; the code counts earlier slots only up to 255
     blocks = 300
-    slots = np.full(blocks, 2)
-    spikes = simulate.block_spikes(np.cumsum(slots) - slots, slots, np.zeros(blocks, int), np.full(blocks, 3))
-    rec = Recording(spikes, jnp.int32(600), jnp.int32(600), jnp.zeros(blocks), jnp.zeros(blocks), jnp.bool_(True))
+    spikes, n_spikes, n_slots = simulate.coded_blocks(np.full(blocks, 2), np.zeros(blocks, int), np.full(blocks, 3))
+    assert int(n_slots) == 600
+    rec = Recording(spikes, n_spikes, n_slots, jnp.zeros(blocks), jnp.zeros(blocks), jnp.bool_(True))
     times = features.response(rec, 0.25, 4).spike_times
     expected = [t for b in range(features.MAX_SPIKES // 2) for t in (b, b + 0.75)]  # steps 0 and 3 of 0.25 ms
     np.testing.assert_array_equal(np.asarray(times), np.asarray(expected, np.float32))

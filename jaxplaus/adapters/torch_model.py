@@ -95,12 +95,7 @@ def recording(tr: Trace, dt_ms: float, t_end: float, block_len: int) -> simulate
     first = np.argmax(counted, axis=-1)
     last = block_len - 1 - np.argmax(counted[..., ::-1], axis=-1)
     finite = tr.state_finite.reshape(shape)[..., -1].all(-1)  # record checks the state at block ends
-    count = counted.sum(-1)
-    slots = np.asarray(simulate.slots_of(count))
-    return simulate.Recording(
-        simulate.block_spikes(np.cumsum(slots, -1) - slots, count, first, last), count.sum(-1).astype(np.int32),
-        slots.sum(-1).astype(np.int32), v[..., -1], v.max(-1), finite,
-    )
+    return simulate.Recording(*simulate.coded_blocks(counted.sum(-1), first, last), v[..., -1], v.max(-1), finite)
 
 
 @lru_cache(maxsize=None)
