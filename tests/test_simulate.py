@@ -92,6 +92,15 @@ def test_each_block_records_its_spikes_and_voltage(spike_steps, block_len):
     np.testing.assert_array_equal(rec.v_max, [float(bool(ks)) for ks in in_block])
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=40))
+def test_a_blocks_spike_flags_give_its_count_and_first_and_last_step(flags):
+    """Blocks up to 32 steps read a bit mask, longer ones count and search: the same answers."""
+    count, first, last = simulate.spike_steps(jnp.asarray(flags, jnp.int32))
+    on = [k for k, f in enumerate(flags) if f]
+    assert (int(count), int(first), int(last)) == (len(on), min(on, default=0), max(on, default=0))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 1000), st.integers(0, 50), st.integers(0, 4095), st.integers(0, 4095))
 def test_a_blocks_spike_code_gives_back_its_slots_and_steps(before, count, first, last):
