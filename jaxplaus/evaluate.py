@@ -231,7 +231,8 @@ class Evaluator:
         concatenated along the population axis ([len(group), steps x pop, ...])."""
         out = []
         for recs in records:
-            runs = [jax.vmap(jax.vmap(lambda r: features.response(r, dt, block_len)))(rec)
+            runs = [features.response(jax.tree.map(lambda x: jnp.moveaxis(x, -1, 0) if x.ndim == 3 else x, rec),
+                                      dt, block_len)
                     for rec, (dt, block_len) in zip(recs, self.steps)]
             blocks = min(r.v.shape[-1] for r in runs)  # equal up to rounding of the last block
             out.append(jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),

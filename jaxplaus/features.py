@@ -29,43 +29,54 @@ class Response(NamedTuple):
 
 
 def count_at_most(ascending, queries):
-    """For each query, how many entries of the ascending 1-D array are <= it (numpy's
+    """For each query, how many entries of the ascending array are <= it (numpy's
     `searchsorted(ascending, queries, side="right")`), by a binary search that carries one
-    position and halves its step.
+    position and halves its step. Sorted along axis 0 ([n, *batch]); queries [k, *batch] (or
+    broadcasting to it) get counts [k, *batch], each in its own column.
 
     `jnp.searchsorted(method="scan")` carries both ends of the interval; XLA:CPU then gathers
     from the array once for each; with this single-carry search the spike times of one Evaluator
     chunk took 13.9 ms against 26.7 ms (docs/benchmarks.md)."""
-    n = ascending.shape[-1]
+    n = ascending.shape[0]
     levels = n.bit_length()  # 2**levels > n: every count from 0 to n is reachable
+    shape = jnp.broadcast_shapes(jnp.shape(queries), (1,) + ascending.shape[1:])
 
     def halve(i, position):
         step = 1 << (levels - 1) >> i  # 2**(levels - 1), ..., 2, 1
         probe = position + step - 1
-        below = (probe < n) & (ascending[jnp.minimum(probe, n - 1)] <= queries)
+        below = (probe < n) & (jnp.take_along_axis(ascending, jnp.minimum(probe, n - 1), axis=0) <= queries)
         return jnp.where(below, position + step, position)
 
-    return jax.lax.fori_loop(0, levels, halve, jnp.zeros(jnp.shape(queries), jnp.int32))
+    return jax.lax.fori_loop(0, levels, halve, jnp.zeros(shape, jnp.int32))
 
 
 def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -> Response:
-    """Spike times from per-block first/last spike (exact when no block holds more than two)."""
+    """Spike times from per-block first/last spike (exact when no block holds more than two).
+
+    One run's Recording, or a batch of runs with the block axis first (`spikes`, `v`, `v_max`
+    [blocks, *batch], the rest [*batch]) as the simulation loop writes them; the Response has the
+    batch axes first ([*batch, max_spikes], [*batch, blocks])."""
     # Each block fills a slot with its first spike and, when it holds two or more, one with its
     # last: slot k lies in the last block whose earlier blocks fill at most k (the simulation
     # counts them). A binary search over blocks finds it; on CPU this is about 3x faster than
     # scattering every block's spikes to their slots, as the arrays stay [max_spikes] small.
+    # Searching blocks in the loop's own layout spares a transposed copy of the records.
     if max_spikes > simulate.MAX_SLOTS_BEFORE:
         raise ValueError(f"at most {simulate.MAX_SLOTS_BEFORE} spike slots, not {max_spikes}")
-    slot = jnp.arange(max_spikes)
-    block = count_at_most(simulate.slots_before(rec.spikes), slot) - 1
+    batch = rec.n_slots.shape
+    slot = jnp.arange(max_spikes).reshape((max_spikes,) + (1,) * len(batch))
+    # searched as bytes (the count saturates at 255)
+    block = count_at_most(simulate.slots_before(rec.spikes).astype(jnp.uint8), slot.astype(jnp.uint8)) - 1
     # a block's first slot holds its first spike, a second one its last (one gather of the code)
-    opens_block = jnp.concatenate([jnp.array([True]), block[1:] != block[:-1]])
-    code = rec.spikes[block]
+    opens_block = jnp.concatenate([jnp.ones((1,) + batch, bool), block[1:] != block[:-1]])
+    code = jnp.take_along_axis(rec.spikes, block, axis=0)
     step = jnp.where(opens_block, simulate.first_step(code), simulate.last_step(code))
     times = (block * block_len + step).astype(jnp.float32) * dt
     times = jnp.where(slot < rec.n_slots, times, jnp.inf)
-    sample_t = (jnp.arange(rec.v.shape[-1]) * block_len + block_len - 1) * dt
-    return Response(times, rec.n_spikes, sample_t, rec.v, rec.v_max, rec.finite)
+    blocks = rec.v.shape[0]
+    sample_t = jnp.broadcast_to((jnp.arange(blocks) * block_len + block_len - 1) * dt, batch + (blocks,))
+    last = lambda x: jnp.moveaxis(x, 0, -1)  # noqa: E731
+    return Response(last(times), rec.n_spikes, sample_t, last(rec.v), last(rec.v_max), rec.finite)
 
 
 def in_window(times, t0, t1):

@@ -58,6 +58,40 @@ def test_count_at_most_equals_numpys_searchsorted(length, seed):
                                   np.searchsorted(ascending, queries, side="right"))
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 5), st.integers(0, 2**31 - 1))
+def test_count_at_most_searches_each_column_of_a_batch(length, columns, seed):
+    rng = np.random.default_rng(seed)
+    ascending = np.sort(rng.integers(0, length // 2 + 2, (length, columns)), axis=0).astype(np.int32)
+    queries = np.arange(-2, length // 2 + 4, dtype=np.int32)
+    counts = np.asarray(features.count_at_most(jnp.asarray(ascending), jnp.asarray(queries)[:, None]))
+    assert counts.shape == (len(queries), columns)
+    for c in range(columns):
+        np.testing.assert_array_equal(counts[:, c], np.searchsorted(ascending[:, c], queries, side="right"))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_a_batch_of_runs_gives_each_runs_own_response(seed):
+    """Records with the block axis first, as the simulation loop writes them, give the Responses
+    one run at a time gives, batch axes first."""
+    rng = np.random.default_rng(seed)
+    runs = []
+    for _ in range(6):
+        counts = rng.integers(0, 4, BLOCKS) * (rng.random(BLOCKS) < rng.random())
+        spikes, n_spikes, n_slots = simulate.coded_blocks(counts, rng.integers(0, 2, BLOCKS), rng.integers(2, 4, BLOCKS))
+        runs.append(Recording(spikes, n_spikes, n_slots, rng.normal(size=BLOCKS).astype(np.float32),
+                              rng.normal(size=BLOCKS).astype(np.float32), np.bool_(rng.random() < 0.9)))
+    one_by_one = [features.response(jax.tree.map(jnp.asarray, r), 0.25, 4) for r in runs]
+    # a [2, 3] batch: per-block fields [blocks, 2, 3], the rest [2, 3]
+    stacked = jax.tree.map(lambda *xs: np.stack(xs).reshape((2, 3) + np.shape(xs[0])), *runs)
+    batch = jax.tree.map(lambda x: jnp.asarray(np.moveaxis(x, -1, 0) if x.ndim == 3 else x), stacked)
+    together = features.response(batch, 0.25, 4)
+    for i, alone in enumerate(one_by_one):
+        for field, a, b in zip(features.Response._fields, alone, together):
+            np.testing.assert_array_equal(np.asarray(b).reshape((6,) + np.shape(a))[i], a, err_msg=field)
+
+
 # XLA flushes subnormals to zero, numpy does not: no subnormal inputs, and the mean of the two
 # middle values may itself be subnormal (0 and the smallest normal), hence atol
 @settings(max_examples=100, deadline=None)
