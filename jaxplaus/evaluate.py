@@ -231,6 +231,8 @@ class Evaluator:
         concatenated along the population axis ([len(group), steps x pop, ...])."""
         out = []
         for recs in records:
+            # the loop writes the records block by block: handing them over block axis first
+            # gives XLA their own layout, so the spike search reads them without a transposed copy
             runs = [features.response(jax.tree.map(lambda x: jnp.moveaxis(x, -1, 0) if x.ndim == 3 else x, rec),
                                       dt, block_len)
                     for rec, (dt, block_len) in zip(recs, self.steps)]
