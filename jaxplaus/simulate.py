@@ -131,13 +131,13 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
                                   unroll=min(shape.unroll_steps, block_len))
         if exact:
             v, spiked = out
-            count, first, last = spiked[0].astype(jnp.int32), jnp.int32(0), jnp.int32(0)
-            v_last, v_max = v[0], v[0]
+            v_last, v_max = v[-1], jnp.max(v)
         else:
-            count, first, last = spike_steps(jax.lax.bitcast_convert_type(out, jnp.int32) & 1)
+            spiked = split_spike_bit(out)[1]
             # clearing the flag bit is monotone in v, so the maximum of the marked samples is the
             # marked maximum: no cleared copy of the block is made
             v_last, v_max = split_spike_bit(out[-1])[0], split_spike_bit(jnp.max(out))[0]
+        count, first, last = spike_steps(spiked)
         spikes = block_spikes(n_slots, count, first, last)
         # blocks that start after t_end only pad a batch to a common length: what the state
         # does there is not part of this run (a blow-up there must not fail it)
@@ -157,10 +157,10 @@ MASK_STEPS = 32  # blocks up to this long summarise their spike flags through on
 
 
 def spike_steps(flags):
-    """(count, first step, last step) of a block's 0/1 int32 spike flags, one a step (both steps
-    0 without spikes). Up to MASK_STEPS steps one reduction makes a bit mask, read by population
-    count and leading zeros: each summary of a block is a pass of its own in the loop (XLA:CPU),
-    and three reductions (a count, two argmax) cost 5% of a whole evaluation."""
+    """(count, first step, last step) of a block's spike flags (bool or 0/1), one a step (both
+    steps 0 without spikes). Up to MASK_STEPS steps one reduction makes a bit mask, read by
+    population count and leading zeros: each summary of a block is a pass of its own in the loop
+    (XLA:CPU), and three reductions (a count, two argmax) cost 5% of a whole evaluation."""
     steps = flags.shape[0]
     if steps > MASK_STEPS:
         count = jnp.sum(flags, dtype=jnp.int32)
