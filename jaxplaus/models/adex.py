@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from jaxplaus.models.base import Param, ParamSpace
+from jaxplaus.models.base import CURRENT_DENSITY, Param, ParamSpace, Physiology
 
 _POSITIVE = (1e-6, float("inf"))
 _EXP_CAP = 60.0  # exp(60) ~ 1e26: finite in float32, still an unmistakable upswing
@@ -49,6 +49,7 @@ class AdEx:
     current_unit: str = "pA"
     current_scale: float = 40.0  # pA per figure1.m unit: maps figure1.m's rheobases onto AdEx's
     param_space: ParamSpace = PARAM_SPACE
+    physiology: Physiology = CURRENT_DENSITY
 
     def initial_state(self, params) -> AdExState:
         el = jnp.asarray(params["EL"], jnp.float32)

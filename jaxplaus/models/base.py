@@ -151,6 +151,41 @@ class ParamSpace:
         ]
 
 
+# see jaxplaus/physiology.py for why these limits
+MIN_INTERVAL_MS = 2.0
+VOLTAGE_RANGE_MV = (-100.0, 60.0)
+
+
+@dataclass(frozen=True)
+class Physiology:
+    """A model's physiological input range and response limits."""
+
+    max_input: float  # largest |input| in the model's current units (per unit of `input_per`)
+    input_per: str | None = None  # a parameter the input limit scales with, e.g. "C" (pA per pF)
+    input_unit: str = ""
+    voltage_range: tuple[float, float] | None = VOLTAGE_RANGE_MV  # None: v has no physical unit
+    min_interval_ms: float = MIN_INTERVAL_MS
+    source: str = ""
+
+    def input_limit(self, params):
+        """Largest physiological |input| for these parameters (traced or not)."""
+        return self.max_input * (params[self.input_per] if self.input_per else 1.0)
+
+    def describe(self) -> dict:
+        return {"max_input": self.max_input, "input_unit": self.input_unit, "input_per": self.input_per,
+                "voltage_range_mV": list(self.voltage_range) if self.voltage_range else None,
+                "min_interval_ms": self.min_interval_ms, "source": self.source}
+
+
+# Current density for the conductance-based integrate-and-fire models (AdEx, LIF): Naud et al.
+# (2008, Table 1) drive their eight AdEx firing patterns with 1.1-3.1 pA/pF (110-500 pA into
+# 100-200 pF); whole-cell steps on cortical neurons rarely exceed 1-2 nA into 100-200 pF. 10
+# pA/pF allows both with a margin, and rejects a nanoampere injected into a 50-pF cell.
+CURRENT_DENSITY = Physiology(
+    max_input=10.0, input_per="C", input_unit="pA per pF of C",
+    source="Naud et al. 2008 Table 1 (1.1-3.1 pA/pF); whole-cell steps up to 1-2 nA in 100-200 pF cells")
+
+
 @runtime_checkable
 class NeuronModel(Protocol):
     """The protocol a model meets; user models need not inherit from anything."""

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from jaxplaus.models.base import Param, ParamSpace
+from jaxplaus.models.base import Param, ParamSpace, Physiology
 
 V_PEAK = 30.0
 
@@ -27,6 +27,11 @@ _COMMON = (
 )
 # Physiological ranges: the cortical cell classes of Izhikevich (2003), Fig. 2 (RS, IB, CH, FS,
 # LTS, TC, RZ), with the initial potential near a cortical resting potential.
+# Input in figure1.m's units: its cortical-cell cases (A-F, I-P) inject at most 30, and
+# Izhikevich (2003) drives the cortical classes with about 10; 40 allows both with a margin
+# (figure1.m's inhibition-induced cases, 80, model cells with a < 0, outside these ranges).
+PHYSIOLOGY = Physiology(max_input=40.0, input_unit="figure1.m units",
+                        source="Izhikevich 2003 (cortical classes driven with I ~ 10); figure1.m cases A-P (|I| <= 30)")
 
 
 class IzhikevichState(NamedTuple):
@@ -42,6 +47,7 @@ class Izhikevich:
     name: str = "izhikevich"
     current_unit: str = "dimensionless (figure1.m units)"
     current_scale: float = 1.0
+    physiology: Physiology = PHYSIOLOGY
 
     def __post_init__(self):
         if self.u_equation not in ("standard", "accommodation"):

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from jaxplaus.models.base import Param, ParamSpace
+from jaxplaus.models.base import CURRENT_DENSITY, Param, ParamSpace, Physiology
 
 _POSITIVE = (1e-6, float("inf"))
 
@@ -46,6 +46,7 @@ class LIF:
     current_unit: str = "pA"
     current_scale: float = 40.0
     param_space: ParamSpace = PARAM_SPACE
+    physiology: Physiology = CURRENT_DENSITY
 
     def initial_state(self, params) -> LIFState:
         el = jnp.asarray(params["EL"], jnp.float32)
