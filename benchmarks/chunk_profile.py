@@ -67,7 +67,7 @@ def spike_times(ev: Evaluator, records):
 def objective_times(ev: Evaluator, z, records, repeats: int) -> dict:
     """Seconds of each pattern's `score` on one chunk's stored responses."""
     order = [ev.patterns[i] for group in ev.groups for i in group]  # objective_inputs' order
-    inputs = jax.jit(lambda z, r: [args for _, *args in ev.objective_inputs(z, r)])(z, records)
+    inputs = jax.jit(lambda z, r: [args for _, *args, _ in ev.objective_inputs(z, r)])(z, records)
     out = {}
     for pattern, args in zip(order, inputs):
         score = jax.jit(jax.vmap(pattern.score))

@@ -52,7 +52,7 @@ import _torch_models as T  # noqa: E402
 
 from jaxplaus import models, patterns, sharding, simulate  # noqa: E402
 from jaxplaus.errors import UsageError  # noqa: E402
-from jaxplaus.evaluate import Evaluator  # noqa: E402
+from jaxplaus.evaluate import Evaluator, Scores, aggregate  # noqa: E402
 
 MODELS = ("izhikevich", "adex", "lif", "n2d2")
 
@@ -107,15 +107,15 @@ class SimulationOnly(Evaluator):
             for k, i in enumerate(group):
                 total[i] = sums[k]
         total = jnp.stack(total)[None]  # [1, patterns, pop]
-        return total, jnp.isfinite(total)
+        ok = jnp.isfinite(total)
+        return Scores(total, ok, jnp.zeros_like(total), ok, jnp.zeros(total.shape, jnp.int32))
 
 
 @partial(jax.jit, static_argnums=0)
 def score(ev: Evaluator, z, records):
     """Features + objectives of the Recordings, as the Evaluator scores them (losses add up over
     the step sizes; a pass needs all of them)."""
-    loss, passed = ev.score_records(z, records)
-    return loss.sum(axis=0), passed.all(axis=0)
+    return aggregate(ev.score_records(z, records))[:2]
 
 
 def torch_records(ev: Evaluator, z, dev):

@@ -7,10 +7,16 @@ simulated together (vmap over patterns, then over the population) so short proto
 pay for the longest one; each pattern's objective then runs on its own slice.
 
 With `half_step=True` every candidate is also simulated at dt/2 and must pass there too (the
-losses add up): forward-Euler models such as figure1.m's Izhikevich change behaviour with the
-step (figure1.m's own parameters fail 5 patterns at half its step), and a pattern that exists
-only at one step size is a numerical artefact, not a property of the model. Both runs record
-1-ms blocks, so their responses stack and each objective is traced once.
+losses add up), with a spike count that agrees within 20% or one spike: forward-Euler models
+such as figure1.m's Izhikevich change behaviour with the step (figure1.m's own parameters fail
+5 patterns at half its step), and a pattern that exists only at one step size is a numerical
+artefact, not a property of the model. `refinements` generalises this to any ladder of steps
+(dt / k for each k; validation uses a ladder down to dt/10). All runs record 1-ms blocks, so
+their responses stack and each objective is traced once.
+
+Each candidate is also scored against the model's physiological limits (`physiology.py`: input
+range, shortest interval, voltage range), so a search inside the physiological box can ask for
+a physiological response too (`objectives`).
 
 A large population is evaluated in chunks (`chunk` candidates per pattern at a time, one
 `lax.map`), so the per-block records of a chunk fit in memory and cache whatever the population;
@@ -23,18 +29,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from jaxplaus import features, simulate, stimuli
+from jaxplaus import features, physiology, simulate, stimuli
 from jaxplaus.errors import UsageError
 from jaxplaus.models.base import ParamSpace
 from jaxplaus.patterns import Pattern
+from jaxplaus.patterns import criteria as C
 
-DURATION_GROUPS_MS = (110.0, 230.0)  # split points: <=110 ms, <=230 ms, longer
+DURATION_GROUPS_MS = (110.0, 230.0, 450.0)  # split points: <=110 ms, <=230 ms, <=450 ms, longer
 
 # Candidates per pattern evaluated at once, by backend. Unchunked, a 4096-candidate evaluation on
 # the 2-core CPU spent a third of its CPU time in the kernel, faulting in fresh pages for its
@@ -45,6 +53,30 @@ DURATION_GROUPS_MS = (110.0, 230.0)  # split points: <=110 ms, <=230 ms, longer
 # compile took 52 s instead of 12. Other backends: a guess that keeps a chunk's records near 3 GB.
 CHUNK_CANDIDATES = {"cpu": 256, "gpu": 65536}
 DEFAULT_CHUNK_CANDIDATES = 16384
+
+COUNT_TOLERANCE = 0.2  # spike counts at every step agree with the finest step's within 20% ...
+COUNT_SLACK = 1  # ... or one spike
+
+
+class Scores(NamedTuple):
+    """One evaluation of candidates, each field [steps, patterns, pop]."""
+
+    loss: jnp.ndarray  # the pattern's graded objective
+    passed: jnp.ndarray  # its validator
+    limits_loss: jnp.ndarray  # graded violation of the model's physiological limits (0: met)
+    limits_ok: jnp.ndarray  # the limits hold (True for a model without physiology)
+    n_spikes: jnp.ndarray  # spikes in the run
+
+
+def count_stability(n_spikes):
+    """(graded violation, holds) of spike counts [steps, ...] agreeing down the steps: each
+    step's count within COUNT_TOLERANCE (or COUNT_SLACK spikes) of the finest step's."""
+    n = n_spikes.astype(jnp.float32)
+    finest = n[-1]
+    allowed = jnp.maximum(COUNT_SLACK, COUNT_TOLERANCE * finest)
+    excess = jnp.max(jnp.abs(n - finest), axis=0) - allowed
+    x = jnp.maximum(excess, 0.0) / allowed
+    return x / (1.0 + x), excess <= 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +91,9 @@ class Evaluator:
     half_step: bool = True
     chunk: int | None = None  # candidates per pattern evaluated at once (None: by backend)
     mesh: object = None  # a one-axis `jax.sharding.Mesh` to split the population over, or None
+    # step divisors: each candidate is simulated at dt / k for each k (default: 1 and, with
+    # `half_step`, 2); the last is the finest
+    refinements: tuple[int, ...] | None = None
 
     def __post_init__(self):
         if self.chunk is not None and self.chunk < 1:
@@ -139,9 +174,25 @@ class Evaluator:
         return low, high
 
     @property
+    def divisors(self) -> tuple[int, ...]:
+        if self.refinements is not None:
+            return tuple(self.refinements)
+        return (1, 2) if self.half_step else (1,)
+
+    @property
     def steps(self) -> list[tuple[float, int]]:
-        """(dt, block_len) of each simulation of a candidate: dt, and dt/2 with `half_step`."""
-        return [(self.dt, self.block_len)] + ([(self.dt / 2, 2 * self.block_len)] if self.half_step else [])
+        """(dt, block_len) of each simulation of a candidate: dt / k for each of `divisors`."""
+        return [(self.dt / k, k * self.block_len) for k in self.divisors]
+
+    @cached_property
+    def physiology(self):
+        return physiology.of(self.model)
+
+    @cached_property
+    def input_breakpoints(self) -> tuple[np.ndarray, ...]:
+        """Per pattern, its channels' values where its input is extreme (see physiology.py)."""
+        return tuple(physiology.breakpoint_channels(p.protocol.pieces, p.protocol.duration_ms)
+                     for p in self.patterns)
 
     def decoded_group(self, z, group: tuple[int, ...]):
         """Stacked (params, gains) [len(group), pop] of a duration group's candidates."""
@@ -174,19 +225,30 @@ class Evaluator:
 
     def __call__(self, z):
         """z [patterns, pop, dim] -> (loss [patterns, pop], passed [patterns, pop]); with
-        `half_step`, losses add up over both steps and a pass needs both."""
-        loss, passed = self.per_step(z)
-        return loss.sum(axis=0), passed.all(axis=0)
+        several steps, losses add up (with the spike counts' disagreement), and a pass needs
+        every step and agreeing counts."""
+        return self.objectives(z)[:2]
+
+    def objectives(self, z):
+        """z [patterns, pop, dim] -> (loss, passed, physiological loss, physiological pass),
+        each [patterns, pop], over all steps: the pattern's objective, and the same with the
+        model's physiological limits added to it."""
+        return aggregate(self.scores(z))
 
     def per_step(self, z):
-        """z [patterns, pop, dim] -> (loss, passed) [steps, patterns, pop], steps = (dt[, dt/2])."""
+        """z [patterns, pop, dim] -> (loss, passed) [steps, patterns, pop]."""
+        scores = self.scores(z)
+        return scores.loss, scores.passed
+
+    def scores(self, z) -> Scores:
+        """z [patterns, pop, dim] -> `Scores`, each field [steps, patterns, pop]."""
         if self.mesh is None or self.mesh.size == 1:
             return self._in_chunks(z)
         pop, devices, axis = z.shape[1], self.mesh.size, self.mesh.axis_names[0]
         split = jax.shard_map(self._in_chunks, mesh=self.mesh, in_specs=P(None, axis),
                               out_specs=P(None, None, axis), check_vma=False)
-        loss, passed = split(_pad_population(z, -(-pop // devices) * devices))
-        return loss[..., :pop], passed[..., :pop]
+        scores = split(_pad_population(z, -(-pop // devices) * devices))
+        return jax.tree.map(lambda x: x[..., :pop], scores)
 
     def _in_chunks(self, z):
         """`_evaluate` over chunks of at most `chunk_size` candidates, one after the other."""
@@ -198,33 +260,49 @@ class Evaluator:
         # chunk k holds candidates k, k + n, k + 2n, ...: a population split contiguously
         # between devices (VariantEvaluator's sharding) stays split within every chunk
         chunks = _pad_population(z, size * n).reshape(z.shape[0], size, n, -1).transpose(2, 0, 1, 3)
-        loss, passed = jax.lax.map(self._evaluate, chunks)  # [n, steps, patterns, size]
+        scores = jax.lax.map(self._evaluate, chunks)  # [n, steps, patterns, size]
         unchunk = lambda x: x.transpose(1, 2, 3, 0).reshape(*x.shape[1:3], size * n)[..., :pop]  # noqa: E731
-        return unchunk(loss), unchunk(passed)
+        return jax.tree.map(unchunk, scores)
 
     def _evaluate(self, z):
         # keep the simulation and the scoring separate programs: fusing the scoring into the
         # simulation's output made the whole evaluation several times slower on CPU
         return self.score_records(z, jax.lax.optimization_barrier(self.records(z)))
 
-    def score_records(self, z, records):
-        """Features + objectives of `records(z)` (simulated by this or any other engine)."""
-        losses, passed = [None] * len(self.patterns), [None] * len(self.patterns)
-        for i, resp, gains, threshold in self.objective_inputs(z, records):
+    def score_records(self, z, records) -> Scores:
+        """Features, objectives and physiological limits of `records(z)` (simulated by this or
+        any other engine)."""
+        n_steps = len(self.steps)
+        out = [None] * len(self.patterns)
+        for i, resp, gains, threshold, params in self.objective_inputs(z, records):
             loss, ok = jax.vmap(self.patterns[i].score)(resp, gains, threshold)
-            losses[i] = loss.reshape(len(self.steps), -1)
-            passed[i] = ok.reshape(len(self.steps), -1)
-        return jnp.stack(losses, axis=1), jnp.stack(passed, axis=1)
+            limits_loss, limits_ok = jax.vmap(lambda r, g, p: self._limits(i, r, g, p))(resp, gains, params)
+            out[i] = [x.reshape(n_steps, -1) for x in (loss, ok, limits_loss, limits_ok, resp.n_spikes)]
+        return Scores(*(jnp.stack(field, axis=1) for field in zip(*out)))
+
+    def _limits(self, i, response, gains, params):
+        """(graded violation, hold) of the model's physiological limits for pattern i."""
+        if self.physiology is None:
+            return jnp.float32(0.0), jnp.bool_(True)
+        peak = physiology.peak_input(self.input_breakpoints[i], gains)
+        limits = physiology.criteria(self.physiology, response, peak, params,
+                                     self.patterns[i].protocol.duration_ms)
+        violation = sum(C.violation(c) for c in limits)  # each in [0, 1]; a blow-up gives NaN
+        return jnp.where(jnp.isfinite(violation), violation, float(len(limits))), \
+            jnp.all(jnp.stack([C.holds(c) for c in limits]))
 
     def objective_inputs(self, z, records):
-        """For each pattern, in group order: (index, Response, gains, threshold), each stacked
-        over step sizes x population, as the pattern's `score` takes them under vmap."""
+        """For each pattern, in group order: (index, Response, gains, threshold, params), each
+        stacked over step sizes x population, as the pattern's `score` takes them under vmap."""
+        n_steps = len(self.steps)
         for group, resp in zip(self.groups, self.responses(records)):
             params, gains = self.decoded_group(z, group)
             for k, i in enumerate(group):
-                threshold = jax.vmap(self.model.threshold)(jax.tree.map(lambda x: x[k], params))
-                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), len(self.steps))
-                yield i, jax.tree.map(lambda x: x[k], resp), jnp.tile(gains[k], (len(self.steps), 1)), threshold
+                own = jax.tree.map(lambda x: x[k], params)
+                threshold = jax.vmap(self.model.threshold)(own)
+                threshold = jnp.tile(threshold * jnp.ones(gains.shape[1]), n_steps)
+                yield (i, jax.tree.map(lambda x: x[k], resp), jnp.tile(gains[k], (n_steps, 1)), threshold,
+                       jax.tree.map(lambda x: jnp.tile(x, n_steps), own))
 
     def responses(self, records):
         """Per duration group, the features.Response of every run, the step sizes' runs
@@ -244,6 +322,18 @@ class Evaluator:
     @cached_property
     def jitted(self):
         return jax.jit(self.__call__)
+
+
+def aggregate(scores: Scores):
+    """Per-step `Scores` -> (loss, passed, physiological loss, physiological pass) over all
+    steps: losses add up, passes need every step, and with several steps the spike counts
+    must agree (see `count_stability`)."""
+    loss, passed = scores.loss.sum(axis=0), scores.passed.all(axis=0)
+    if scores.loss.shape[0] > 1:
+        unstable, stable = count_stability(scores.n_spikes)
+        loss, passed = loss + unstable, passed & stable
+    phys_loss = loss + scores.limits_loss.sum(axis=0)
+    return loss, passed, phys_loss, passed & scores.limits_ok.all(axis=0)
 
 
 def _pad_population(z, pop: int):
