@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxplaus.evaluate import Evaluator
 from jaxplaus.search.strategies import Strategy
@@ -57,9 +58,30 @@ class Search:
     restarts: int
     patience: int = 25  # generations without progress before a run restarts elsewhere
     ipop_generations: int | None = None
-    # (low, high) [dim] of a box inside the cube: the odd-numbered runs of each pattern search it
-    # instead of the whole cube (e.g. a model's physiological ranges inside its wide bounds)
+    # (low, high) [dim] of a box inside the cube (e.g. a model's physiological ranges inside its
+    # wide bounds): the physiological runs search it instead of the whole cube
     sub_box: tuple | None = None
+    # which runs of each pattern are physiological: they search `sub_box` and minimise the
+    # objective with the model's physiological limits added (the evaluator's `objectives`):
+    # "none", "odd" (the odd-numbered runs) or "all"; one mode for every pattern, or one each
+    physiological: str | tuple[str, ...] = "none"
+
+    def __post_init__(self):
+        if not set(self.modes) <= {"none", "odd", "all"}:
+            raise ValueError("physiological must be none, odd or all (or one of them per pattern)")
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        if isinstance(self.physiological, str):
+            return (self.physiological,) * self.n_patterns
+        if len(self.physiological) != self.n_patterns:
+            raise ValueError("physiological needs one mode per pattern")
+        return tuple(self.physiological)
+
+    def physiological_runs(self, runs: int) -> np.ndarray:
+        """[patterns, runs] bool: the physiological runs of each pattern."""
+        odd = np.arange(runs) % 2 == 1
+        return np.stack([np.full(runs, m == "all") | (odd & (m == "odd")) for m in self.modes])
 
     @property
     def n_patterns(self) -> int:
@@ -87,10 +109,13 @@ class Search:
         starts = jnp.asarray([ph.start for ph in self.phases])
         return jnp.sum(generation >= starts) - 1
 
-    def init(self, seed: int, start=None) -> LoopState:
+    def init(self, seed: int, start=None, stream: int = 0) -> LoopState:
         """Initial state; `start` [patterns, dim] (optional) is where each pattern's first restart
-        begins (e.g. the model's published defaults), the other restarts begin at random."""
+        begins (e.g. the model's published defaults), the other restarts begin at random.
+        `stream` > 0 draws an independent random stream of the same seed (a later search phase)."""
         key = jax.random.PRNGKey(seed)
+        if stream:
+            key = jax.random.fold_in(key, stream)
         key, k_init = jax.random.split(key)
         states = tuple(self._fresh(k, jax.random.fold_in(k_init, k) if k else k_init, start if k == 0 else None)
                        for k in range(len(self.phases)))
@@ -138,8 +163,18 @@ class Search:
         low, high = (jnp.asarray(b, z.dtype) for b in self.sub_box)
         z = z.reshape(self.n_patterns, runs, population, -1)
         boxed = low + jnp.clip(z, 0.0, 1.0) * (high - low)
-        in_box = (jnp.arange(runs) % 2 == 1)[None, :, None, None]
+        in_box = self.physiological_runs(runs)[:, :, None, None]
         return jnp.where(in_box, boxed, z).reshape(self.n_patterns, runs * population, -1)
+
+    def _objective(self, phase, x):
+        """(loss, passed) [patterns, runs x population] of each candidate under its run's objective."""
+        if set(self.modes) == {"none"}:
+            return self.evaluator(x)
+        loss, passed, phys_loss, phys_passed = self.evaluator.objectives(x)
+        masks = np.stack([np.repeat(self.physiological_runs(ph.runs), ph.population, axis=1)
+                          for ph in self.phases])  # [phases, patterns, runs x population]
+        physiological = jnp.asarray(masks)[phase]
+        return jnp.where(physiological, phys_loss, loss), jnp.where(physiological, phys_passed, passed)
 
     def _run_best(self, phase: int, z, loss, passed):
         """Each run's best candidate of the generation (a passing one beats any failing one, then
@@ -181,7 +216,7 @@ class Search:
         z = jnp.nan_to_num(z, nan=0.5)  # a degenerate proposal is still a point of the cube
         # without a sub-box the strategies' cube is the evaluator's: no per-phase switch to trace
         x = z if self.sub_box is None else self._by_phase(self._place, phase, z)
-        loss, passed = self.evaluator(x)
+        loss, passed = self._objective(phase, x)
         gen_loss, gen_passed, gen_z = self._by_phase(self._run_best, phase, x, loss, passed)
         better = (gen_passed & ~state.best_passed) | ((gen_passed == state.best_passed) & (gen_loss < state.best_loss))
         first_pass = (state.pass_generation < 0) & gen_passed
