@@ -52,11 +52,19 @@ def izhikevich2004(selection=None) -> list[dict]:
             "stimulus": dict(zip([g.name for g in pattern.protocol.gains], gains)),
             "spike_times_ms": [round(float(t), 6) for t in times[np.isfinite(times)]],
             "expected_spikes": pattern.protocol.figure1.expected_spikes,
+            "figure1_spikes": figure1_spikes(pattern, times),
             "passed": bool(pattern.validate(response, np.asarray(gains, np.float32), threshold)),
             "loss": float(pattern.objective(response, np.asarray(gains, np.float32), threshold)),
             "_response": response,
         })
     return results
+
+
+def figure1_spikes(pattern: P.Pattern, spike_times) -> int:
+    """Spikes within figure1.m's own duration (a protocol may go on after it)."""
+    end = pattern.protocol.figure1.duration_ms or pattern.protocol.duration_ms
+    times = np.asarray(spike_times)
+    return int(np.sum(np.isfinite(times) & (times <= end)))
 
 
 def confusion(results: list[dict]) -> tuple[list[str], np.ndarray]:

@@ -4,6 +4,12 @@ Each protocol is a waveform (windowed linear pieces on named channels) whose cha
 the searchable stimulus parameters, in figure1.m's units; a model's `current_scale` converts
 them to its own units. Each also carries figure1.m's own Izhikevich case (parameters, step,
 variant), which `jaxplaus reference izhikevich2004` reproduces.
+
+One protocol goes beyond figure1.m: class 2 excitability adds a second trial, the same ramp
+SLOWER times slower, after figure1.m's 300 ms. Class 2 means the neuron cannot fire at
+arbitrarily low rates; a single ramp cannot show that (a steep enough ramp lifts any neuron's
+first interval to a "non-zero rate"), a slower ramp can: a class 1 neuron's onset rate falls
+with the slope, a class 2 neuron's does not.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from jaxplaus.stimuli import INF, Marks, Piece, marks
 class Figure1Case:
     params: dict
     dt: float
-    expected_spikes: int
+    expected_spikes: int  # within figure1.m's own duration
     quadratic: tuple = (0.04, 5.0, 140.0)
     u_equation: str = "standard"
+    duration_ms: float | None = None  # figure1.m's duration, where the protocol goes on after it
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,14 @@ def pulse_train(duration, times, width, amplitude, case):
 
 G_AND_L = (0.04, 4.1, 108.0)
 
+# class 2's slow trial: figure1.m's ramp ends at 300 ms; after a pause to recover, the same ramp
+# SLOWER times slower runs long enough to rise a third as high (a neuron whose fast ramp fired
+# within its first third also reaches threshold in the slow one)
+SLOWER = 8.0
+CLASS_2_FAST = (30.0, 300.0)
+CLASS_2_SLOW_ONSET = 400.0
+CLASS_2_SLOW = (CLASS_2_SLOW_ONSET, CLASS_2_SLOW_ONSET + SLOWER * (CLASS_2_FAST[1] - CLASS_2_FAST[0]) / 3)
+
 PROTOCOLS = {
     "tonic_spiking": dc_step(100, 10, 14, Figure1Case(_iz(.02, .2, -65, 6, -70), .25, 5)),
     "phasic_spiking": dc_step(200, 20, 0.5, Figure1Case(_iz(.02, .25, -65, 6, -64), .25, 1)),
@@ -78,9 +93,12 @@ PROTOCOLS = {
         300, (Piece(30, level=0.0, slope=1.0),), (gain("slope", 0.075, "ramp slope per ms"),),
         Figure1Case(_iz(.02, -.1, -55, 6, -60), .25, 10, quadratic=G_AND_L)),
     "class_2_excitability": Protocol(
-        300, (Piece(level=-1.0, channel=0), Piece(30, level=0.0, slope=1.0, channel=1)),
-        (gain("hyperpolarization", 0.5, "constant negative bias"), gain("slope", 0.015, "ramp slope per ms")),
-        Figure1Case(_iz(.2, .26, -65, 0, -64), .25, 14)),
+        CLASS_2_SLOW[1],
+        (Piece(level=-1.0, channel=0), Piece(*CLASS_2_FAST, level=0.0, slope=1.0, channel=1),
+         Piece(*CLASS_2_SLOW, level=0.0, slope=1.0 / SLOWER, channel=1)),
+        (gain("hyperpolarization", 0.5, "constant negative bias"),
+         gain("slope", 0.015, f"slope per ms of the first ramp (the second: {1 / SLOWER:g} of it)")),
+        Figure1Case(_iz(.2, .26, -65, 0, -64), .25, 14, duration_ms=CLASS_2_FAST[1])),
     "spike_latency": pulse_train(100, (10,), 3, 7.04, Figure1Case(_iz(.02, .2, -65, 6, -70), .2, 1)),
     "subthreshold_oscillations": pulse_train(200, (20,), 5, 2, Figure1Case(_iz(.05, .26, -60, 0, -62), .25, 1)),
     "resonator": pulse_train(400, (40, 60, 280, 320), 4, 0.65, Figure1Case(_iz(.1, .26, -60, -1, -62), .25, 1)),
