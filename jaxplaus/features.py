@@ -135,6 +135,36 @@ def max_jump(isi):
     return jnp.where(jnp.any(~jnp.isnan(ratio)), jnp.nanmax(ratio), jnp.nan)
 
 
+def regular_ending(isi, band):
+    """Mask of the train's regular ending: the longest run of last intervals whose longest is at
+    most `band` times their shortest. A steady tail added to the recording stays inside it, so
+    what comes before it (the transient) does not depend on how long the recording runs."""
+    valid = ~jnp.isnan(isi)
+    longest = jax.lax.cummax(jnp.where(valid, isi, -jnp.inf), reverse=True)
+    shortest = jax.lax.cummin(jnp.where(valid, isi, jnp.inf), reverse=True)
+    return valid & (longest <= band * shortest)
+
+
+def leading_run(mask, valid):
+    """Mask of the consecutive valid entries from the first valid one on where `mask` holds."""
+    return valid & (jax.lax.cummin((mask | ~valid).astype(jnp.int32)) > 0)
+
+
+def trailing_run(mask, valid):
+    """Mask of the consecutive valid entries up to the last valid one where `mask` holds."""
+    return valid & (jax.lax.cummin((mask | ~valid).astype(jnp.int32), reverse=True) > 0)
+
+
+def least_ratio_to_longest_before(isi):
+    """Smallest ratio of an interval to the longest one before it: below 1 when the rate rose
+    again after slowing down; NaN with fewer than two intervals."""
+    valid = ~jnp.isnan(isi)
+    longest = jax.lax.cummax(jnp.where(valid, isi, -jnp.inf))
+    before = jnp.concatenate([jnp.full((1,), -jnp.inf, isi.dtype), longest[:-1]])
+    smallest = jnp.min(jnp.where(valid & (before > 0), isi / before, jnp.inf))
+    return jnp.where(jnp.isfinite(smallest), smallest, jnp.nan)
+
+
 def burst_sizes(times, t0, t1):
     """Spikes per group, groups split at long intervals ([K], zeros past the last group).
 

@@ -1,8 +1,10 @@
 """`jaxplaus classify`: which patterns of a stimulus's input class a response shows."""
 
+import sys
+
 import numpy as np
 
-from jaxplaus import patterns, simulate, stimuli
+from jaxplaus import features, patterns, simulate, stimuli
 from jaxplaus.cli import add_json_flag, json_argument, positive_float
 from jaxplaus.commands._common import add_model_arguments, model_from_args, params_from_args
 from jaxplaus.commands.simulate import spike_times
@@ -31,6 +33,15 @@ def classify(model, params, pieces, duration_ms, dt=0.1):
     return marks.input_class, shown, response
 
 
+def warnings_about(response) -> list[str]:
+    """What makes the verdicts of this response uninformative (empty when nothing does)."""
+    n = int(response.n_spikes)
+    if n > features.MAX_SPIKES:
+        return [f"the response holds {n} spikes, more than the {features.MAX_SPIKES} the features see: "
+                "every pattern fails for that reason alone (shorten the recording or weaken the stimulus)"]
+    return []
+
+
 def run(args):
     model, _ = model_from_args(args)
     params = params_from_args(args, model)
@@ -39,8 +50,11 @@ def run(args):
     if not pieces:
         raise UsageError("the stimulus is empty")
     input_class, shown, response = classify(model, params, pieces, args.duration_ms, args.dt_ms or 0.1)
+    warnings = warnings_about(response)
+    for warning in warnings:
+        print(f"jaxplaus: warning: {warning}", file=sys.stderr)
     return {"model": args.model, "params": params, "stimulus": spec, "input_class": input_class,
-            "spike_times_ms": spike_times(response), "patterns": shown}
+            "spike_times_ms": spike_times(response), "patterns": shown, "warnings": warnings}
 
 
 def render(doc):
