@@ -1,20 +1,28 @@
 """The main job: assess a neuron model on Izhikevich's patterns.
 
-For every pattern, `restarts` runs of an evosax strategy search the model's parameters and the
-protocol's stimulus amplitudes (all patterns and runs in one vmapped, jitted loop); with wide
-bounds, every other run searches the model's physiological ranges, a small box inside them that
-random starts in the wide bounds would hardly ever reach. The best
-candidate of each pattern is then validated: re-simulated at half the step (it must still
-pass), probed with small random perturbations (the fraction that still passes is its
-robustness), and checked against the model's physiological ranges. The plausibility score
-is the number of patterns that pass.
+Two answers per pattern, each validated:
+- **expressivity**: the best optimum anywhere in the search bounds;
+- **plausibility**: the best optimum whose model parameters lie inside the physiological ranges
+  and whose input and response stay within the model's physiological limits (`physiology.py`).
+
+The search runs in two phases. The first gives every pattern `restarts` runs of an evosax
+strategy (all patterns and runs in one vmapped, jitted loop); with wide bounds, every other run
+searches the physiological box (a small box inside the wide bounds that random starts would
+hardly ever reach) for a physiological response. It ends when the patterns passing in the
+search stop growing (or at half the budget). Its optima are validated (`validate.py`: a
+ladder of steps down to dt/10, robustness, physiology). The second phase spends the rest of
+the budget on the patterns still unresolved (no converged optimum, or no physiological one),
+with fresh runs of a larger population; patterns already resolved stop consuming evaluations.
+When most patterns are unresolved, a program for them would cost as much to compile as the
+first phase's, so the first phase's runs simply continue on all patterns instead.
+`score` and `score_within_physiological` count the patterns with a converged optimum of each
+kind.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -22,15 +30,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxplaus import models, patterns, search, simulate, store
+from jaxplaus import features, models, patterns, physiology, search, simulate, store, validate
 from jaxplaus.errors import UsageError
 from jaxplaus.evaluate import Evaluator
 
-ROBUSTNESS_SAMPLES = 32
-ROBUSTNESS_WIDTH = 0.05  # perturbations uniform in +-5% of each bound's width, judged at dt and dt/2
 RESTARTS = 8
 CHUNK = 8  # generations per jitted chunk (progress and checkpoints between chunks)
 DEFAULT_BUDGET = 32768
+# The first phase spends at most half the budget, and ends early once the patterns that pass in
+# the search stop growing: at least an eighth of the budget, then a sixteenth without a new one.
+FIRST_PHASE_SHARE = 0.5
+FIRST_PHASE_MIN_SHARE = 1 / 8
+FIRST_PHASE_PATIENCE_SHARE = 1 / 16
+SECOND_PHASE_GENERATIONS = 256  # a CMA-ES run needs a few hundred generations to converge here
+ROBUSTNESS_SAMPLES = validate.ROBUSTNESS_SAMPLES
 
 
 @dataclass
@@ -38,7 +51,7 @@ class AssessConfig:
     model: str
     patterns: list = field(default_factory=lambda: list(patterns.names()))
     strategy: str = "cma_es"
-    budget: int = DEFAULT_BUDGET  # evaluations per pattern
+    budget: int = DEFAULT_BUDGET  # evaluations per pattern, on average (the whole run: budget x patterns)
     seed: int = 0
     bounds: str = "wide"
     dt_ms: float = 0.25
@@ -55,19 +68,19 @@ class AssessConfig:
         patterns.select(self.patterns)
         search.get(self.strategy)
         if self.bounds not in ("wide", "physiological"):
-            raise UsageError("--bounds must be wide or physiological")
-        if not isinstance(self.budget, int) or self.budget <= 0:
-            raise UsageError(f"--budget must be a positive number of evaluations, got {self.budget}")
+            raise UsageError(f"bounds must be wide or physiological, got {self.bounds!r}")
+        if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget <= 0:
+            raise UsageError(f"budget must be a positive number of evaluations, got {self.budget}")
         if not (math.isfinite(self.dt_ms) and 0 < self.dt_ms <= 1.0):
-            raise UsageError(f"--dt-ms must be in (0, 1], got {self.dt_ms}")
+            raise UsageError(f"dt_ms must be in (0, 1], got {self.dt_ms}")
         if self.population is not None and self.population < 4:
-            raise UsageError("--population must be at least 4")
+            raise UsageError(f"population must be at least 4, got {self.population}")
         if self.restarts < 1:
-            raise UsageError("--restarts must be at least 1")
+            raise UsageError(f"restarts must be at least 1, got {self.restarts}")
         if self.ipop and not search.get(self.strategy).supports_ipop:
-            raise UsageError(f"--ipop needs a strategy that adapts a search distribution; {self.strategy} does not")
+            raise UsageError(f"ipop needs a strategy that adapts a search distribution; {self.strategy} does not")
         if self.ipop and self.restarts % 2:
-            raise UsageError(f"--ipop halves the parallel runs in each phase: --restarts must be even, got {self.restarts}")
+            raise UsageError(f"ipop halves the parallel runs in each phase: restarts must be even, got {self.restarts}")
 
 
 def default_population(dim: int) -> int:
@@ -77,219 +90,477 @@ def default_population(dim: int) -> int:
 
 
 @dataclass
-class Plan:
+class Phase:
+    """One search phase: which patterns (indices into the assessment's), its search and length."""
+
+    indices: tuple[int, ...]
     evaluator: Evaluator
     search: search.Search
     chunks: int
+    continues: bool = False  # the first phase's runs, continued (generations count on from it)
 
     @property
     def generations(self) -> int:
         return self.chunks * CHUNK
 
     @property
+    def evaluations_per_generation(self) -> int:
+        """Per pattern."""
+        return self.search.population * self.search.restarts
+
+    @property
     def evaluations(self) -> int:
-        return self.generations * self.search.population * self.search.restarts
+        """Per pattern of the phase."""
+        return self.generations * self.evaluations_per_generation
+
+    def describe(self) -> dict:
+        return {"patterns": [self.evaluator.patterns[k].name for k in range(len(self.indices))],
+                "restarts": self.search.restarts, "population": self.search.population,
+                "generations": self.generations, "evaluations_per_pattern": self.evaluations}
+
+
+@dataclass
+class Plan:
+    evaluator: Evaluator  # all patterns: the validator's cube
+    first: Phase
+    validator: validate.Validator
+    has_physiology: bool
+
+    @property
+    def search(self) -> search.Search:  # the first phase's (kept for callers of plan())
+        return self.first.search
+
+    @property
+    def generations(self) -> int:
+        return self.first.generations
+
+
+def _physiological_mode(config: AssessConfig, evaluator: Evaluator) -> str:
+    """Which runs minimise the objective with the physiological limits (see search.Search)."""
+    if physiology.of(evaluator.model) is None or not evaluator.model_space.has_physiological():
+        return "none"
+    if config.bounds == "physiological":
+        return "all"
+    return "odd" if config.physiological_runs else "none"
+
+
+def _phase(config: AssessConfig, model, indices, population: int, evaluations_per_pattern: int,
+           ipop: bool, modes=None) -> Phase:
+    """A search phase on the patterns `indices`; `modes` (one per pattern) says which runs are
+    physiological (default: the configuration's, see `_physiological_mode`)."""
+    selected = patterns.select(config.patterns)
+    evaluator = Evaluator(model, tuple(selected[i] for i in indices), dt=config.dt_ms, bounds=config.bounds)
+    modes = tuple(modes) if modes is not None else (_physiological_mode(config, evaluator),) * len(indices)
+    per_chunk = CHUNK * population * config.restarts
+    chunks = max(1, evaluations_per_pattern // per_chunk)
+    in_sub_box = config.bounds == "wide" and set(modes) != {"none"}
+    runner = search.Search(
+        evaluator, search.get(config.strategy), population, config.restarts,
+        ipop_generations=chunks * CHUNK if ipop else None,
+        sub_box=evaluator.physiological_box() if in_sub_box else None, physiological=modes)
+    return Phase(tuple(indices), evaluator, runner, chunks)
 
 
 def plan(config: AssessConfig) -> Plan:
     model = models.get(config.model, **config.model_options)
     evaluator = Evaluator(model, patterns.select(config.patterns), dt=config.dt_ms, bounds=config.bounds)
     population = config.population or default_population(evaluator.dim)
-    strategy = search.get(config.strategy)
-    per_chunk = CHUNK * population * config.restarts
-    chunks = max(1, config.budget // per_chunk)
-    runner = search.Search(evaluator, strategy, population, config.restarts,
-                           ipop_generations=chunks * CHUNK if config.ipop else None,
-                           sub_box=evaluator.physiological_box() if config.physiological_runs else None)
-    return Plan(evaluator, runner, chunks)
+    first = _phase(config, model, range(len(evaluator.patterns)), population,
+                   int(config.budget * FIRST_PHASE_SHARE), config.ipop)
+    has_physiology = physiology.of(model) is not None and evaluator.model_space.has_physiological()
+    box = None
+    if has_physiology:
+        box = evaluator.physiological_box() or (np.zeros(evaluator.dim), np.ones(evaluator.dim))
+    return Plan(evaluator, first, validate.Validator(evaluator, config.restarts, box), has_physiology)
 
 
-def _progress(total, initial, enabled):
+def _second_phase(config: AssessConfig, p: Plan, verdicts: validate.Verdicts, spent: int) -> Phase | None:
+    """The rest of the budget on the unresolved patterns: a larger population (doubled while each
+    run still gets SECOND_PHASE_GENERATIONS); a pattern that lacks only its physiological answer
+    gets only physiological runs. With half the patterns or more unresolved, the first phase
+    continues instead (no second program to compile)."""
+    unresolved = _unresolved(p, verdicts)
+    left = config.budget * len(p.evaluator.patterns) - spent
+    if not unresolved or left <= 0:
+        return None
+    if 2 * len(unresolved) >= len(p.evaluator.patterns):
+        per_chunk = CHUNK * p.first.evaluations_per_generation * len(p.evaluator.patterns)
+        chunks = left // per_chunk
+        return Phase(p.first.indices, p.first.evaluator, p.first.search, chunks, continues=True) if chunks else None
+    per_pattern = left // len(unresolved)
+    population = p.first.search.population
+    while per_pattern // (2 * population * config.restarts) >= SECOND_PHASE_GENERATIONS:
+        population *= 2
+    if per_pattern < CHUNK * population * config.restarts:
+        return None
+    mode = _physiological_mode(config, p.evaluator)
+    wide_found = verdicts.converged.any(axis=1)
+    modes = ["all" if mode == "odd" and wide_found[i] else mode for i in unresolved]
+    return _phase(config, p.evaluator.model, unresolved, population, per_pattern, ipop=False, modes=modes)
+
+
+def _progress(total, initial, enabled, desc="assess"):
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="gen", desc="assess", file=sys.stderr,
+    return tqdm(total=total, initial=initial, unit="gen", desc=desc, file=sys.stderr,
                 disable=not enabled, leave=False)
 
 
-def _validation_candidates(p: Plan, z, seed: int):
-    """Each optimum [patterns, dim] followed by its ROBUSTNESS_SAMPLES perturbations."""
-    ev = p.evaluator
-    noise = jax.random.uniform(jax.random.PRNGKey(seed + 1), (len(ev.patterns), ROBUSTNESS_SAMPLES, ev.dim),
-                               minval=-ROBUSTNESS_WIDTH, maxval=ROBUSTNESS_WIDTH)
-    noise = jnp.concatenate([jnp.zeros((len(ev.patterns), 1, ev.dim)), noise], axis=1)
-    return jnp.clip(jnp.asarray(z, jnp.float32)[:, None, :] + noise, 0.0, 1.0)
+def _start_state(config: AssessConfig, ph: Phase, stream: int):
+    start = np.stack([ph.evaluator.encode_defaults(i) for i in range(len(ph.evaluator.patterns))])
+    return ph.search.init(config.seed, jnp.asarray(start, jnp.float32), stream=stream)
 
 
-def _compile_validation(p: Plan):
-    """Start compiling the validation program in a thread (XLA compiles one program per core,
-    so it overlaps with the search loop's compilation); returns a function giving the result."""
-    shape = jax.ShapeDtypeStruct((len(p.evaluator.patterns), 1 + ROBUSTNESS_SAMPLES, p.evaluator.dim), jnp.float32)
-    box = {}
-    thread = threading.Thread(target=lambda: box.update(fn=jax.jit(p.evaluator.per_step).lower(shape).compile()))
-    thread.start()
-
-    def result():
-        thread.join()
-        return box["fn"]
-
-    return result
+def _resolved_in_search(ph: Phase, state) -> int:
+    """Patterns passing in the search so far, counted once per answer (wide, physiological)."""
+    passed = np.asarray(state.best_passed).reshape(len(ph.indices), -1)
+    physiological = passed & ph.search.physiological_runs(passed.shape[1])
+    return int(passed.any(1).sum()) + int(physiological.any(1).sum())
 
 
-def run_search(config: AssessConfig, p: Plan, out=None, resume=False, progress=True, stop_after=None,
-               compile_also=None):
-    """Run (or continue) the search; returns (final LoopState, history [generations, runs], timings).
+def _stalled(progress: list[int], min_chunks: int, patience: int, total: int) -> bool:
+    """The first phase may end: every answer found, or none new in `patience` chunks."""
+    if not progress:
+        return False
+    if progress[-1] == total:
+        return True
+    return len(progress) >= max(min_chunks, patience + 1) and progress[-1] == progress[-1 - patience]
 
-    With `out`, the loop state is checkpointed after every chunk; `stop_after` (chunks) ends
-    early like an interruption would (tests use it)."""
-    start = np.stack([p.evaluator.encode_defaults(i) for i in range(len(p.evaluator.patterns))])
-    state = p.search.init(config.seed, jnp.asarray(start, jnp.float32))
-    history, done, timings = [], 0, {"compile_s": 0.0, "search_s": 0.0}
-    if resume and out is not None and (out / store.CHECKPOINT).exists():
-        saved = store.load_checkpoint(out)
-        state = jax.tree.map(jnp.asarray, saved["state"])
-        history, done, timings = saved["history"], saved["chunks_done"], saved["timings"]
+
+def _run_phase(config, ph: Phase, state, history, done, timings, progress, checkpoint, stop_after, desc,
+               compiled: dict, progress_log=None, stall=None):
+    """Advance a phase chunk by chunk from chunk `done`; returns (state, history, chunks done,
+    finished). `compiled` keeps each search's compiled chunk (a continued phase reuses the
+    first's); with `stall` (min chunks, patience, total), the phase also finishes when the
+    answers found in the search (logged per chunk in `progress_log`) stop growing."""
     t0 = time.perf_counter()
-    step = p.search.compile_chunk(state, CHUNK)
-    if compile_also is not None:
-        compile_also()  # wait for programs compiling alongside
+    if ph.search not in compiled:
+        compiled[ph.search] = ph.search.compile_chunk(state, CHUNK)
+    step = compiled[ph.search]
     timings["compile_s"] += time.perf_counter() - t0
-    with _progress(p.generations, done * CHUNK, progress) as bar:
-        for chunk in range(done, p.chunks):
-            if stop_after is not None and chunk >= stop_after:
-                break
+    with _progress(ph.generations, done * CHUNK, progress, desc) as bar:
+        for chunk in range(done, ph.chunks):
+            if stop_after is not None and stop_after():
+                return state, history, done, False
+            if stall is not None and _stalled(progress_log, *stall):
+                return state, history, done, True
             t0 = time.perf_counter()
             state, losses = step(state)
             losses = np.asarray(losses)
             timings["search_s"] += time.perf_counter() - t0
             history.append(losses)
+            done = chunk + 1
+            if progress_log is not None:
+                progress_log.append(_resolved_in_search(ph, state))
             bar.update(CHUNK)
-            bar.set_postfix(passed=int(np.asarray(state.best_passed).reshape(len(p.evaluator.patterns), -1).any(1).sum()))
-            if out is not None:
-                store.save_checkpoint(out, {
-                    "state": jax.tree.map(np.asarray, state), "history": history,
-                    "chunks_done": chunk + 1, "timings": timings,
-                })
-    return state, np.concatenate(history) if history else np.zeros((0, p.search.n_runs)), timings
+            bar.set_postfix(passed=int(np.asarray(state.best_passed).reshape(len(ph.indices), -1).any(1).sum()))
+            checkpoint(state, history, done)
+    return state, history, done, True
 
 
-def _best_per_pattern(p: Plan, state):
-    """Each pattern's best run: a passing one if any, then the lowest loss."""
-    n_pat, restarts = len(p.evaluator.patterns), p.search.restarts
-    loss = np.asarray(state.best_loss).reshape(n_pat, restarts)
-    passed = np.asarray(state.best_passed).reshape(n_pat, restarts)
-    best = np.argmin(loss + np.where(passed, 0.0, 1e6), axis=1)
-    z = np.asarray(state.best_z).reshape(n_pat, restarts, -1)[np.arange(n_pat), best]
-    gens = np.asarray(state.pass_generation).reshape(n_pat, restarts)
-    first = np.where(gens >= 0, gens, np.iinfo(np.int32).max).min(axis=1)
-    return z, loss[np.arange(n_pat), best], passed.any(axis=1), first
+def _to_full_cube(p: Plan, ph: Phase, z):
+    """Candidates [len(phase patterns), k, phase dim] -> the assessment's cube (unused gain
+    coordinates at the centre)."""
+    z = np.asarray(z)
+    out = np.full(z.shape[:2] + (p.evaluator.dim,), 0.5, np.float32)
+    out[..., : z.shape[-1]] = z
+    return out
 
 
-def validate(p: Plan, z: np.ndarray, seed: int, compiled=None):
-    """Re-simulate each optimum z [patterns, dim] at dt and half dt, and small perturbations of it.
+def _outcome(p: Plan, ph: Phase, state) -> dict:
+    """A phase's per-run optima in the assessment's cube, [patterns of the phase, restarts, ...]."""
+    n, r = len(ph.indices), ph.search.restarts
+    return {"indices": np.asarray(ph.indices),
+            "z": _to_full_cube(p, ph, np.asarray(state.best_z).reshape(n, r, -1)),
+            "pass_generation": np.asarray(state.pass_generation).reshape(n, r),
+            "evaluations_per_generation": ph.evaluations_per_generation}
 
-    Returns (passes at dt, passes at dt/2, fraction of perturbations passing at both)."""
-    per_step = compiled or jax.jit(p.evaluator.per_step)
-    _, passed = per_step(_validation_candidates(p, z, seed))  # [steps, patterns, 1 + samples]
-    passed = np.asarray(passed)
-    return passed[0, :, 0], passed[-1, :, 0], passed[:, :, 1:].all(axis=0).mean(axis=1)
+
+def _validate(p: Plan, outcome: dict, seed: int) -> validate.Verdicts:
+    """Verdicts [all patterns, restarts] of a phase's optima (patterns outside the phase get
+    placeholder candidates, marked neither converged nor physiological)."""
+    n_pat, k = len(p.evaluator.patterns), p.validator.candidates
+    z = np.full((n_pat, k, p.evaluator.dim), 0.5, np.float32)
+    z[outcome["indices"]] = outcome["z"]
+    verdicts = p.validator.run(z, seed)
+    outside = np.ones(n_pat, bool)
+    outside[outcome["indices"]] = False
+    return verdicts._replace(converged=verdicts.converged & ~outside[:, None],
+                             physiological=verdicts.physiological & ~outside[:, None],
+                             loss=np.where(outside[:, None], np.inf, verdicts.loss))
+
+
+def _unresolved(p: Plan, verdicts: validate.Verdicts) -> list[int]:
+    wide = verdicts.converged.any(axis=1)
+    phys = verdicts.physiological.any(axis=1) if p.has_physiology else np.ones_like(wide)
+    return [i for i in range(len(p.evaluator.patterns)) if not (wide[i] and phys[i])]
 
 
 def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_after=None) -> dict:
-    """Run an assessment; with `out`, store it (run directory + index). Returns the results."""
+    """Run an assessment; with `out`, store it (run directory + index). Returns the results.
+
+    With `out`, the search state is checkpointed after every chunk; `stop_after` (chunks, both
+    phases together) ends early like an interruption would (tests use it)."""
     config.check()
     p = plan(config)
     if out is not None:
         store.open_run_dir(out, asdict(config), resume)
-    validation = _compile_validation(p)
-    state, history, timings = run_search(config, p, out, resume, progress, stop_after, compile_also=validation)
-    if stop_after is not None and len(history) < p.generations:
-        return {"interrupted": True, "generations_done": len(history)}
+    saved = store.load_checkpoint(out) if resume and out is not None and (out / store.CHECKPOINT).exists() else None
+    timings = saved["timings"] if saved else {"compile_s": 0.0, "search_s": 0.0, "validation_s": 0.0}
+    wait_for_validator = p.validator.compile_in_background()
+    chunks_run = [0]
+    compiled = {}
+
+    def stopping():
+        return stop_after is not None and chunks_run[0] >= stop_after
+
+    def checkpointer(phase_number, extra):
+        def save(state, history, done):
+            chunks_run[0] += 1
+            if out is not None:
+                store.save_checkpoint(out, {"phase": phase_number, "state": jax.tree.map(np.asarray, state),
+                                            "history": history, "chunks_done": done, "timings": timings, **extra})
+        return save
+
+    # phase 1, until the answers found stop growing
+    first_saved = saved if saved and saved["phase"] == 1 else None
+    if saved and saved["phase"] == 2:
+        outcome1, history1 = saved["first"], saved["first_history"]
+        p.first.chunks = len(history1)
+    else:
+        state = jax.tree.map(jnp.asarray, first_saved["state"]) if first_saved else _start_state(config, p.first, 0)
+        history1 = first_saved["history"] if first_saved else []
+        found = first_saved["found"] if first_saved else []
+        done = first_saved["chunks_done"] if first_saved else 0
+        state, history1, done, finished = _run_phase(
+            config, p.first, state, history1, done, timings, progress, checkpointer(1, {"found": found}),
+            stopping, "assess", compiled, found, _stall_rule(config, p))
+        if not finished:
+            return {"interrupted": True, "generations_done": done * CHUNK}
+        p.first.chunks = done
+        outcome1 = _outcome(p, p.first, state)
     t0 = time.perf_counter()
-    z, loss, _, first_gen = _best_per_pattern(p, state)
-    passed_dt, passed_half, robustness = validate(p, z, config.seed, validation())
-    timings["validation_s"] = time.perf_counter() - t0
-    results = _results(config, p, z, loss, passed_dt, first_gen, passed_half, robustness, timings)
+    wait_for_validator()  # compiled alongside the search
+    timings["compile_s"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    verdicts1 = _validate(p, outcome1, config.seed)
+    timings["validation_s"] += time.perf_counter() - t0
+
+    # phase 2: the unresolved patterns
+    unresolved = _unresolved(p, verdicts1)
+    second = _second_phase(config, p, verdicts1, p.first.evaluations * len(p.evaluator.patterns))
+    outcomes, verdicts, histories = [outcome1], [verdicts1], [(p.first, history1)]
+    if second is not None:
+        second_saved = saved if saved and saved["phase"] == 2 else None
+        if second_saved:
+            state = jax.tree.map(jnp.asarray, second_saved["state"])
+        elif not second.continues:
+            state = _start_state(config, second, 1)
+        history2 = second_saved["history"] if second_saved else []
+        done = second_saved["chunks_done"] if second_saved else 0
+        state, history2, done, finished = _run_phase(
+            config, second, state, history2, done, timings, progress,
+            checkpointer(2, {"first": outcome1, "first_history": history1}), stopping,
+            f"assess: {len(unresolved)} unresolved", compiled)
+        if not finished:
+            return {"interrupted": True, "generations_done": (p.first.chunks + done) * CHUNK}
+        outcome2 = _outcome(p, second, state)
+        t0 = time.perf_counter()
+        verdicts.append(_validate(p, outcome2, config.seed + 1))
+        timings["validation_s"] += time.perf_counter() - t0
+        outcomes.append(outcome2)
+        histories.append((second, history2))
+
+    results = _results(config, p, [p.first] + ([second] if second else []), outcomes, verdicts, timings)
     if out is not None:
-        _store(out, config, results, history, p)
+        _store(out, config, results, _history(p, histories))
     return results
 
 
-def _results(config, p, z, loss, passed_dt, first_gen, passed_half, robustness, timings) -> dict:
+def _stall_rule(config: AssessConfig, p: Plan) -> tuple[int, int, int]:
+    """(min chunks, patience in chunks, answers to find) of the first phase's early end."""
+    per_chunk = CHUNK * p.first.evaluations_per_generation
+    min_chunks = math.ceil(config.budget * FIRST_PHASE_MIN_SHARE / per_chunk)
+    patience = max(1, math.ceil(config.budget * FIRST_PHASE_PATIENCE_SHARE / per_chunk))
+    answers = len(p.evaluator.patterns) * (2 if set(p.first.search.modes) != {"none"} else 1)
+    return min_chunks, patience, answers
+
+
+def _history(p: Plan, histories) -> dict:
+    """Per generation and pattern, the best loss so far over the pattern's runs and the
+    evaluations spent on the pattern so far (patterns outside a phase keep theirs)."""
+    n_pat = len(p.evaluator.patterns)
+    best, spent = np.full(n_pat, np.inf), np.zeros(n_pat)
+    rows_best, rows_spent = [], []
+    for ph, chunks in histories:
+        if not chunks:
+            continue
+        losses = np.concatenate(chunks).reshape(-1, len(ph.indices), ph.search.restarts).min(axis=2)
+        for row in losses:
+            best[list(ph.indices)] = np.minimum(best[list(ph.indices)], row)
+            spent[list(ph.indices)] += ph.evaluations_per_generation
+            rows_best.append(best.copy())
+            rows_spent.append(spent.copy())
+    return {"best_loss": np.asarray(rows_best), "evaluations": np.asarray(rows_spent),
+            "patterns": np.array([q.name for q in p.evaluator.patterns])}
+
+
+def _optimum(p: Plan, i: int, z, verdicts: validate.Verdicts, k: int, physiological: bool, box) -> dict:
+    """One chosen optimum of pattern i: parameters, stimulus, validation on the ladder."""
     ev = p.evaluator
-    space = ev.model_space
-    per_pattern = {}
-    params_list, gains_list = [], []
+    params, gains = ev.decode(jnp.asarray(z, jnp.float32), i)
+    names = ev.gain_spaces[i].names
+    dt = [p.evaluator.dt / d for d in validate.LADDER]
+    labels = list(ev.model_space.names) + list(names)
+    on_bounds = validate.on_bounds(z[: len(labels)], ev.n_model, box if physiological else None)
+    return {
+        "params": {n: float(v) for n, v in params.items()},
+        "stimulus": dict(zip(names, (float(g) for g in np.asarray(gains)[: len(names)]))),
+        "loss": float(verdicts.loss[i, k]),
+        "validation": {
+            "converged": bool(verdicts.converged[i, k]),
+            "ladder_dt_ms": dt,
+            "passed_per_dt": [bool(x) for x in verdicts.passed[i, k]],
+            "spikes_per_dt": [int(x) for x in verdicts.n_spikes[i, k]],
+            "within_limits_per_dt": [bool(x) for x in verdicts.limits_ok[i, k]],
+            "robustness": float(verdicts.physiological_robustness[i, k] if physiological else verdicts.robustness[i, k]),
+            "robustness_samples": ROBUSTNESS_SAMPLES,
+            "within_physiological": bool(verdicts.physiological[i, k]) if p.has_physiology else None,
+        },
+        "on_search_bound": [labels[j] for j in on_bounds],
+    }
+
+
+def _warnings(p: Plan, i: int, entry: dict, response) -> list[str]:
+    """What a reader of this optimum should know: parameters on a search bound, more spikes than
+    the feature buffer, an unphysiological input or response (for a model with a physiology)."""
+    out = []
+    if entry["on_search_bound"]:
+        where = "the physiological box" if entry["validation"]["within_physiological"] else "the search range"
+        out.append(f"on a bound of {where}: " + ", ".join(entry["on_search_bound"]))
+    spikes = int(response.n_spikes)
+    if spikes > features.MAX_SPIKES:
+        out.append(f"{spikes} spikes, more than the feature buffer's {features.MAX_SPIKES}: only the first are judged")
+    phys = physiology.of(p.evaluator.model)
+    if phys is not None:
+        pattern = p.evaluator.patterns[i]
+        gains = jnp.asarray(list(entry["stimulus"].values()), jnp.float32)
+        peak = float(physiology.peak_input(p.evaluator.input_breakpoints[i], gains))
+        limit = float(phys.input_limit({k: jnp.float32(v) for k, v in entry["params"].items()}))
+        if peak > limit:
+            out.append(f"peak input {peak:.4g} above the physiological {limit:.4g} ({phys.input_unit})")
+        shortest = float(physiology.shortest_interval(response))
+        if shortest < phys.min_interval_ms:
+            out.append(f"shortest interval {shortest:.3g} ms, below {phys.min_interval_ms:g} ms")
+        if phys.voltage_range is not None:
+            low, high = (float(x) for x in physiology.voltage_extremes(response, pattern.protocol.duration_ms))
+            if low < phys.voltage_range[0] or high > phys.voltage_range[1]:
+                out.append(f"v from {low:.4g} to {high:.4g} mV, outside {list(phys.voltage_range)} mV")
+    return out
+
+
+def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
+    ev = p.evaluator
+    n_pat = len(ev.patterns)
+    # every candidate of every phase, side by side: [patterns, phases x restarts]
+    z = np.concatenate([_placed(p, o) for o in outcomes], axis=1)
+    joined = validate.Verdicts(*(np.concatenate(parts, axis=1) for parts in zip(*verdicts)))
+    wide, phys = validate.choose(joined, False), validate.choose(joined, True)
+    evaluations = np.zeros(n_pat, int)
+    first_pass = np.full(n_pat, -1)
+    for ph, outcome in zip(phases, outcomes):
+        idx = list(ph.indices)
+        gens = outcome["pass_generation"]
+        reached = np.where(gens >= 0, gens, np.iinfo(np.int32).max).min(axis=1)
+        # a continued phase counts generations on from the first one's
+        generations = ph.generations + (phases[0].generations if ph.continues else 0)
+        for j, i in enumerate(idx):
+            if first_pass[i] < 0 and reached[j] < generations:
+                before = 0 if ph.continues else evaluations[i]
+                first_pass[i] = before + (reached[j] + 1) * ph.evaluations_per_generation
+        evaluations[idx] += ph.evaluations
+    box = p.validator.box
+    chosen, per_pattern = [], {}
     for i, pattern in enumerate(ev.patterns):
-        params, gains = ev.decode(jnp.asarray(z[i], jnp.float32), i)
-        params = {k: float(v) for k, v in params.items()}
-        names = ev.gain_spaces[i].names
-        gains = [float(g) for g in np.asarray(gains)[: len(names)]]
-        params_list.append(params)
-        gains_list.append(gains)
-        per_gen = p.search.population * p.search.restarts
+        fallback = int(np.argmin(joined.loss[i]))  # nothing converged: show the lowest loss
+        w = _optimum(p, i, z[i, wide[i] if wide[i] >= 0 else fallback], joined,
+                     wide[i] if wide[i] >= 0 else fallback, False, box)
+        ph_entry = (_optimum(p, i, z[i, phys[i]], joined, phys[i], True, box) | {"passed": True}
+                    if phys[i] >= 0 else None)
+        v = w["validation"]
         per_pattern[pattern.name] = {
             "letter": pattern.letter,
             "input_class": pattern.input_class,
-            "passed": bool(passed_dt[i] and passed_half[i]),
-            "loss": float(loss[i]),
-            "params": params,
-            "stimulus": dict(zip(names, gains)),
-            "evaluations": p.evaluations,
-            "evaluations_to_pass": int((first_gen[i] + 1) * per_gen) if first_gen[i] < p.generations else None,
-            "validation": {
-                "passed_at_dt": bool(passed_dt[i]),
-                "passed_at_half_dt": bool(passed_half[i]),
-                "robustness": float(robustness[i]),
-                "robustness_samples": ROBUSTNESS_SAMPLES,
-                "within_physiological": bool(space.within(params, "physiological")) if space.has_physiological() else None,
-            },
+            "passed": bool(wide[i] >= 0),
+            "loss": w["loss"],
+            "params": w["params"],
+            "stimulus": w["stimulus"],
+            "evaluations": int(evaluations[i]),
+            "evaluations_to_pass": int(first_pass[i]) if first_pass[i] >= 0 else None,
+            "validation": {**v, "passed_at_dt": v["passed_per_dt"][0], "passed_at_half_dt": v["passed_per_dt"][1]},
+            "on_search_bound": w["on_search_bound"],
+            "physiological": ph_entry if p.has_physiology else None,
         }
+        chosen.append((i, per_pattern[pattern.name]))
+        if ph_entry is not None:
+            chosen.append((i, ph_entry))
     traces = simulate.full_resolution(
-        ev.model, params_list, [q.protocol.pieces for q in ev.patterns], gains_list,
-        [ev.dt] * len(ev.patterns), [q.protocol.duration_ms for q in ev.patterns])
-    for pattern, resp in zip(ev.patterns, traces):
+        ev.model, [e["params"] for _, e in chosen], [ev.patterns[i].protocol.pieces for i, _ in chosen],
+        [list(e["stimulus"].values()) for _, e in chosen], [ev.dt] * len(chosen),
+        [ev.patterns[i].protocol.duration_ms for i, _ in chosen])
+    for (i, entry), resp in zip(chosen, traces):
         times = np.asarray(resp.spike_times)
-        per_pattern[pattern.name]["spike_times_ms"] = [round(float(t), 4) for t in times[np.isfinite(times)]]
-    total_evals = p.evaluations * len(ev.patterns)
-    physiological = [r for r in per_pattern.values() if r["passed"] and r["validation"]["within_physiological"]]
+        entry["spike_times_ms"] = [round(float(t), 4) for t in times[np.isfinite(times)]]
+        entry["warnings"] = _warnings(p, i, entry, resp)
+    total_evals = int(evaluations.sum())
     return {
         "model": config.model,
         "model_options": config.model_options,
-        "strategy": p.search.strategy.name,
+        "strategy": p.first.search.strategy.name,
         "seed": config.seed,
         "bounds": config.bounds,
         "dt_ms": config.dt_ms,
         "budget": config.budget,
-        "population": p.search.population,
-        "restarts": p.search.restarts,
+        "population": p.first.search.population,
+        "restarts": p.first.search.restarts,
         "ipop": config.ipop,
-        "phases": [ph._asdict() for ph in p.search.phases],
-        "generations": p.generations,
-        "score": sum(r["passed"] for r in per_pattern.values()),
-        "score_within_physiological": len(physiological) if ev.model_space.has_physiological() else None,
-        "n_patterns": len(ev.patterns),
+        "phases": [ph._asdict() for ph in p.first.search.phases],
+        "search_phases": [ph.describe() for ph in phases],
+        "generations": sum(ph.generations for ph in phases),
+        "evaluations": total_evals,
+        "score": int((wide >= 0).sum()),
+        "score_within_physiological": int((phys >= 0).sum()) if p.has_physiology else None,
+        "physiology": physiology.of(ev.model).describe() if p.has_physiology else None,
+        "ladder_dt_ms": [config.dt_ms / d for d in validate.LADDER],
+        "n_patterns": n_pat,
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         "evaluations_per_second": total_evals / timings["search_s"] if timings["search_s"] > 0 else None,
         "patterns": per_pattern,
     }
 
 
-def _store(out, config, results, history, p):
+def _placed(p: Plan, outcome: dict):
+    """A phase's candidates at their patterns' rows [all patterns, restarts, dim]."""
+    z = np.full((len(p.evaluator.patterns), p.validator.candidates, p.evaluator.dim), 0.5, np.float32)
+    z[outcome["indices"]] = outcome["z"]
+    return z
+
+
+def _store(out, config, results, history):
     from jaxplaus.report import write_report
 
-    np.savez_compressed(out / "history.npz", best_loss=history,
-                        patterns=np.array([q.name for q in p.evaluator.patterns]),
-                        restarts=p.search.restarts)
+    np.savez_compressed(out / "history.npz", **history)
     write_report(out, results, history)
     store.write_json(out / store.RESULTS, results)  # last: its presence marks the run finished
     store.index_results([
         {
             "run_dir": str(out.resolve()), "kind": "assess", "model": config.model, "pattern": name,
-            "strategy": results["strategy"], "seed": config.seed, "budget": r["evaluations"],
+            "strategy": results["strategy"], "seed": config.seed, "budget": config.budget,
             "passed": int(r["passed"]), "loss": r["loss"], "evaluations": r["evaluations_to_pass"] or r["evaluations"],
             "seconds": results["seconds"]["search_s"] / results["n_patterns"],
             "evals_per_second": results["evaluations_per_second"], "bounds": config.bounds,
             "robustness": r["validation"]["robustness"],
+            "physiological": None if r["physiological"] is None else int(r["physiological"]["passed"]),
         }
         for name, r in results["patterns"].items()
     ])

@@ -16,7 +16,7 @@ from jaxplaus import search, store
 from jaxplaus.cli import main
 
 JAXPLAUS = str(Path(sys.executable).parent / "jaxplaus")
-SMALL = dict(model="izhikevich", patterns=["tonic_spiking", "rebound_spike"], budget=3 * 640, seed=3)
+SMALL = dict(model="izhikevich", patterns=["tonic_spiking", "rebound_spike"], budget=4 * 640, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,28 @@ def test_results_have_the_contract_keys(finished):
         assert set(p["params"]) == {"a", "b", "c", "d", "v0"}
         assert 0.0 <= p["validation"]["robustness"] <= 1.0
     assert r["patterns"]["tonic_spiking"]["passed"]  # the model's own defaults already show it
+    assert r["evaluations"] <= SMALL["budget"] * len(SMALL["patterns"])
+    assert sum(p["evaluations"] for p in r["patterns"].values()) == r["evaluations"]
+
+
+def test_both_answers_are_validated_down_the_ladder(finished):
+    _, r = finished
+    assert r["ladder_dt_ms"] == [0.25, 0.125, 0.0625, 0.025]
+    counted_phys = 0
+    for name, p in r["patterns"].items():
+        v = p["validation"]
+        assert len(v["passed_per_dt"]) == len(v["spikes_per_dt"]) == 4
+        assert p["passed"] == v["converged"] == (all(v["passed_per_dt"]) and v["converged"])
+        phys = p["physiological"]
+        if phys is not None:
+            counted_phys += 1
+            assert phys["validation"]["converged"] and phys["validation"]["within_physiological"]
+            assert all(phys["validation"]["within_limits_per_dt"])
+            space = A.models.get("izhikevich").param_space
+            assert space.within(phys["params"], "physiological")
+            assert not any(w.startswith(("peak input", "shortest interval", "v from")) for w in phys["warnings"])
+    assert r["score_within_physiological"] == counted_phys
+    assert r["physiology"]["source"]
 
 
 def test_run_directory_and_index(finished):
@@ -82,8 +104,7 @@ def test_ipop_runs_its_phases_on_the_same_budget(finished, tmp_path):
     assert [(ph["runs"], ph["population"]) for ph in r["phases"]] == [
         (8 >> k, r["population"] << k) for k in range(4)]
     assert [ph["start"] for ph in r["phases"]] == sorted({ph["start"] for ph in r["phases"]})
-    for name in SMALL["patterns"]:
-        assert r["patterns"][name]["evaluations"] == fixed["patterns"][name]["evaluations"]
+    assert r["search_phases"][0]["evaluations_per_pattern"] == fixed["search_phases"][0]["evaluations_per_pattern"]
     assert r["patterns"]["tonic_spiking"]["passed"]
     pop = r["population"]
     assert f"IPOP restarts (runs x population: 8x{pop}, 4x{2 * pop}" in (tmp_path / "ipop" / "report.md").read_text()
