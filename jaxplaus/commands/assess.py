@@ -54,15 +54,35 @@ def run(args):
     return results
 
 
+def _spikes(entry):
+    return "/".join(str(n) for n in entry["validation"]["spikes_per_dt"])
+
+
+def _pattern_line(r, physiology: bool) -> str:
+    """One pattern: both answers (the score optimum's, then the physiological one's), spike counts
+    down the validation ladder, warnings counted."""
+    v = r["validation"]
+    loss = "" if r["passed"] else f"  (loss {r['loss']:.3g})"
+    status = "PASS" if r["passed"] else "fail"
+    if not physiology:
+        return f"{status}  robustness {v['robustness']:.2f}  spikes {_spikes(r)}  warnings {len(r['warnings'])}{loss}"
+    p = r["physiological"]
+    if p is None:
+        return (f"{status}  phys  -    robustness {v['robustness']:.2f}/ -    spikes {_spikes(r)}  "
+                f"warnings {len(r['warnings'])}{loss}")
+    return (f"{status}  phys PASS  robustness {v['robustness']:.2f}/{p['validation']['robustness']:.2f}  "
+            f"spikes {_spikes(r)} | {_spikes(p)}  warnings {len(r['warnings'])}/{len(p['warnings'])}{loss}")
+
+
 def render(doc):
-    lines = [f"{doc['model']}: {doc['score']}/{doc['n_patterns']} patterns "
-             f"({doc['bounds']} bounds, {doc['strategy']}, {doc['budget']} evaluations per pattern)"]
-    if doc.get("score_within_physiological") is not None:
-        lines[0] += f"; {doc['score_within_physiological']} with physiological parameters"
+    physiology = doc.get("score_within_physiological") is not None
+    lines = [f"{doc['model']}: score {doc['score']}/{doc['n_patterns']}"
+             + (f", plausibility score {doc['score_within_physiological']}/{doc['n_patterns']}" if physiology else "")
+             + f" ({doc['bounds']} bounds, {doc['strategy']}, {doc['budget']} evaluations per pattern)"]
+    ladder = "/".join(f"{d:g}" for d in doc.get("ladder_dt_ms", []))
+    lines.append(f"  spikes at dt {ladder} ms" + ("; score optimum | physiological optimum" if physiology else ""))
     for name, r in doc["patterns"].items():
-        v = r["validation"]
-        lines.append(f"  ({r['letter']}) {name:<30} {'PASS' if r['passed'] else 'fail'}  loss {r['loss']:.3g}  "
-                     f"robustness {v['robustness']:.2f}")
+        lines.append(f"  ({r['letter']}) {name:<29} {_pattern_line(r, physiology)}")
     s = doc["seconds"]
     lines.append(f"compile {s['compile_s']:.1f} s, search {s['search_s']:.1f} s, validation {s['validation_s']:.1f} s; "
                  f"report: {doc['run_dir']}/report.html")
