@@ -1,9 +1,12 @@
-"""Assess several models over all 20 patterns at the default budget and print the README table.
+"""Assess models over all 20 patterns at the default budget, for several seeds: the README table.
 
-    JAX_PLATFORMS=cpu .venv/bin/python benchmarks/assess_models.py --models adex izhikevich lif n2d2
+    JAX_PLATFORMS=cpu .venv/bin/python benchmarks/assess_models.py --models lif adex izhikevich n2d2 --seeds 0 1 2 3 4
 
-Each model is assessed in a fresh process-wide state (its own compile); runs are stored under
---out and indexed like any `jaxplaus assess` run.
+Prints one Markdown row per model and seed (score, plausibility score, the patterns of each,
+wall time of the whole assessment, compilation included) and, per model, whether both scores
+are the same for every seed. Each assessment runs in its own process, as `jaxplaus assess`
+would (its own compile, nothing cached between runs); runs are stored under --out and indexed
+like any other.
 """
 
 from __future__ import annotations
@@ -13,50 +16,70 @@ import json
 import os
 import platform
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-import jax
-
 from jaxplaus import patterns
-from jaxplaus.assess import DEFAULT_BUDGET, AssessConfig, assess
+from jaxplaus.assess import DEFAULT_BUDGET
+
+JAXPLAUS = str(Path(sys.executable).parent / "jaxplaus")
+
+
+def assess(model: str, seed: int, args, out: Path) -> tuple[dict, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    command = [JAXPLAUS, "assess", "--model", model, "--seed", str(seed), "--budget", str(args.budget),
+               "--bounds", args.bounds, "--out", str(out), "--no-progress", "--json"]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout), wall
+
+
+def letters(results: dict, physiological: bool) -> str:
+    def shown(r):
+        return r["physiological"] is not None if physiological else r["passed"]
+
+    return "".join(r["letter"] if shown(r) else "." for r in results["patterns"].values())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["adex", "izhikevich", "lif", "n2d2"])
+    parser.add_argument("--models", nargs="+", default=["lif", "adex", "izhikevich", "n2d2"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bounds", default="wide", help="wide (expressivity) or physiological (plausibility)")
-    parser.add_argument("--ipop", action="store_true", help="restarts with growing population (assess --ipop)")
-    parser.add_argument("--no-physiological-runs", action="store_true",
-                        help="wide bounds only (assess --no-physiological-runs)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark-assess"))
     args = parser.parse_args()
-    letters = [p.letter for p in patterns.REGISTRY.values()]
-    device = f"{jax.devices()[0].platform} ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
-    print(f"device: {device}; budget {args.budget} evaluations per pattern; seed {args.seed}; {args.bounds} bounds"
-          f"{'; IPOP restarts' if args.ipop else ''}{'; no physiological runs' if args.no_physiological_runs else ''}\n")
-    print(f"| model | score ({args.bounds} bounds) | optima inside physiological ranges | compile s | search s | validation s "
-          "| evaluations/s | patterns reproduced (" + "".join(letters) + ") |")
-    print("|---|---|---|---|---|---|---|---|")
+    order = "".join(p.letter for p in patterns.REGISTRY.values())
+    machine = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, CPU"
+    print(f"machine: {machine}; budget {args.budget} evaluations per pattern; {args.bounds} bounds\n")
+    print(f"| model | seed | score | plausibility score | patterns ({order}) | physiological patterns | wall s |")
+    print("|---|---|---|---|---|---|---|")
     rows = []
-    for name in args.models:
-        out = args.out / f"{name}-{args.bounds}{'-ipop' if args.ipop else ''}{'-nophys' if args.no_physiological_runs else ''}"
-        shutil.rmtree(out, ignore_errors=True)
-        t0 = time.perf_counter()
-        r = assess(AssessConfig(model=name, budget=args.budget, seed=args.seed, bounds=args.bounds,
-                                ipop=args.ipop, physiological_runs=not args.no_physiological_runs), out=out,
-                   progress=False)
-        wall = time.perf_counter() - t0
-        s = r["seconds"]
-        marks = "".join(p["letter"] if p["passed"] else "." for p in r["patterns"].values())
-        phys = "-" if r["score_within_physiological"] is None else r["score_within_physiological"]
-        print(f"| {name} | {r['score']}/20 | {phys} | {s['compile_s']:.1f} | {s['search_s']:.1f} | "
-              f"{s['validation_s']:.1f} | {r['evaluations_per_second']:.3g} | `{marks}` |", flush=True)
-        rows.append({"model": name, "wall_s": wall, **{k: r[k] for k in ("score", "score_within_physiological",
-                                                                          "seconds", "evaluations_per_second")}})
-    (args.out / "summary.json").write_text(json.dumps(rows, indent=2))
+    for model in args.models:
+        for seed in args.seeds:
+            r, wall = assess(model, seed, args, args.out / f"{model}-{args.bounds}-s{seed}")
+            phys = "-" if r["score_within_physiological"] is None else r["score_within_physiological"]
+            print(f"| {model} | {seed} | {r['score']} | {phys} | `{letters(r, False)}` | "
+                  f"`{letters(r, True) if r['score_within_physiological'] is not None else '-'}` | {wall:.0f} |",
+                  flush=True)
+            rows.append({"model": model, "seed": seed, "wall_s": round(wall, 1), "score": r["score"],
+                         "score_within_physiological": r["score_within_physiological"],
+                         "patterns": letters(r, False), "physiological_patterns": letters(r, True),
+                         "seconds": r["seconds"]})
+    print()
+    for model in args.models:
+        mine = [row for row in rows if row["model"] == model]
+        same = len({(row["patterns"], row["physiological_patterns"]) for row in mine}) == 1
+        walls = [row["wall_s"] for row in mine]
+        print(f"{model}: {'the same patterns at every seed' if same else 'patterns differ between seeds'}; "
+              f"wall {min(walls):.0f}-{max(walls):.0f} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"summary-{args.bounds}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":
