@@ -43,6 +43,10 @@ FIRST_PHASE_SHARE = 0.5
 FIRST_PHASE_MIN_SHARE = 1 / 8
 FIRST_PHASE_PATIENCE_SHARE = 1 / 16
 SECOND_PHASE_GENERATIONS = 256  # a CMA-ES run needs a few hundred generations to converge here
+# The second phase's candidates must pass at dt and dt/4 (not dt/2): the patterns left for it
+# are those whose optima tend to hold at the search's steps only, and one of the two steps
+# nearer the ladder's finest makes its optima the ones that converge.
+SECOND_PHASE_STEPS = (1, 4)
 ROBUSTNESS_SAMPLES = validate.ROBUSTNESS_SAMPLES
 
 
@@ -145,11 +149,13 @@ def _physiological_mode(config: AssessConfig, evaluator: Evaluator) -> str:
 
 
 def _phase(config: AssessConfig, model, indices, population: int, evaluations_per_pattern: int,
-           ipop: bool, modes=None) -> Phase:
+           ipop: bool, modes=None, steps=None) -> Phase:
     """A search phase on the patterns `indices`; `modes` (one per pattern) says which runs are
-    physiological (default: the configuration's, see `_physiological_mode`)."""
+    physiological (default: the configuration's, see `_physiological_mode`); `steps`, the step
+    divisors a candidate must pass at (default dt and dt/2)."""
     selected = patterns.select(config.patterns)
-    evaluator = Evaluator(model, tuple(selected[i] for i in indices), dt=config.dt_ms, bounds=config.bounds)
+    evaluator = Evaluator(model, tuple(selected[i] for i in indices), dt=config.dt_ms, bounds=config.bounds,
+                          refinements=steps)
     modes = tuple(modes) if modes is not None else (_physiological_mode(config, evaluator),) * len(indices)
     per_chunk = CHUNK * population * config.restarts
     chunks = max(1, evaluations_per_pattern // per_chunk)
@@ -196,7 +202,8 @@ def _second_phase(config: AssessConfig, p: Plan, verdicts: validate.Verdicts, sp
     mode = _physiological_mode(config, p.evaluator)
     wide_found = verdicts.converged.any(axis=1)
     modes = ["all" if mode == "odd" and wide_found[i] else mode for i in unresolved]
-    return _phase(config, p.evaluator.model, unresolved, population, per_pattern, ipop=False, modes=modes)
+    return _phase(config, p.evaluator.model, unresolved, population, per_pattern, ipop=False, modes=modes,
+                  steps=SECOND_PHASE_STEPS)
 
 
 def _progress(total, initial, enabled, desc="assess"):
@@ -276,13 +283,13 @@ def _outcome(p: Plan, ph: Phase, state) -> dict:
             "evaluations_per_generation": ph.evaluations_per_generation}
 
 
-def _validate(p: Plan, outcome: dict, seed: int) -> validate.Verdicts:
+def _validate(p: Plan, outcome: dict) -> validate.Verdicts:
     """Verdicts [all patterns, restarts] of a phase's optima (patterns outside the phase get
     placeholder candidates, marked neither converged nor physiological)."""
-    n_pat, k = len(p.evaluator.patterns), p.validator.candidates
+    n_pat, k = len(p.evaluator.patterns), p.validator.slots
     z = np.full((n_pat, k, p.evaluator.dim), 0.5, np.float32)
     z[outcome["indices"]] = outcome["z"]
-    verdicts = p.validator.run(z, seed)
+    verdicts = p.validator.run(z)
     outside = np.ones(n_pat, bool)
     outside[outcome["indices"]] = False
     return verdicts._replace(converged=verdicts.converged & ~outside[:, None],
@@ -343,7 +350,7 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
     wait_for_validator()  # compiled alongside the search
     timings["compile_s"] += time.perf_counter() - t0
     t0 = time.perf_counter()
-    verdicts1 = _validate(p, outcome1, config.seed)
+    verdicts1 = _validate(p, outcome1)
     timings["validation_s"] += time.perf_counter() - t0
 
     # phase 2: the unresolved patterns
@@ -366,7 +373,7 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
             return {"interrupted": True, "generations_done": (p.first.chunks + done) * CHUNK}
         outcome2 = _outcome(p, second, state)
         t0 = time.perf_counter()
-        verdicts.append(_validate(p, outcome2, config.seed + 1))
+        verdicts.append(_validate(p, outcome2))
         timings["validation_s"] += time.perf_counter() - t0
         outcomes.append(outcome2)
         histories.append((second, history2))
@@ -405,7 +412,8 @@ def _history(p: Plan, histories) -> dict:
             "patterns": np.array([q.name for q in p.evaluator.patterns])}
 
 
-def _optimum(p: Plan, i: int, z, verdicts: validate.Verdicts, k: int, physiological: bool, box) -> dict:
+def _optimum(p: Plan, i: int, z, verdicts: validate.Verdicts, k: int, physiological: bool, box,
+             robustness: float) -> dict:
     """One chosen optimum of pattern i: parameters, stimulus, validation on the ladder."""
     ev = p.evaluator
     params, gains = ev.decode(jnp.asarray(z, jnp.float32), i)
@@ -423,7 +431,7 @@ def _optimum(p: Plan, i: int, z, verdicts: validate.Verdicts, k: int, physiologi
             "passed_per_dt": [bool(x) for x in verdicts.passed[i, k]],
             "spikes_per_dt": [int(x) for x in verdicts.n_spikes[i, k]],
             "within_limits_per_dt": [bool(x) for x in verdicts.limits_ok[i, k]],
-            "robustness": float(verdicts.physiological_robustness[i, k] if physiological else verdicts.robustness[i, k]),
+            "robustness": float(robustness),
             "robustness_samples": ROBUSTNESS_SAMPLES,
             "within_physiological": bool(verdicts.physiological[i, k]) if p.has_physiology else None,
         },
@@ -480,12 +488,17 @@ def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
                 first_pass[i] = before + (reached[j] + 1) * ph.evaluations_per_generation
         evaluations[idx] += ph.evaluations
     box = p.validator.box
+    # nothing converged: show the candidate of lowest loss
+    shown = np.where(wide >= 0, wide, np.argmin(joined.loss, axis=1))
+    z_wide = z[np.arange(n_pat), shown]
+    z_phys = np.where((phys >= 0)[:, None], z[np.arange(n_pat), np.maximum(phys, 0)], z_wide)
+    t0 = time.perf_counter()
+    robust, robust_phys = p.validator.robustness(z_wide, z_phys, config.seed)
+    timings["validation_s"] += time.perf_counter() - t0
     chosen, per_pattern = [], {}
     for i, pattern in enumerate(ev.patterns):
-        fallback = int(np.argmin(joined.loss[i]))  # nothing converged: show the lowest loss
-        w = _optimum(p, i, z[i, wide[i] if wide[i] >= 0 else fallback], joined,
-                     wide[i] if wide[i] >= 0 else fallback, False, box)
-        ph_entry = (_optimum(p, i, z[i, phys[i]], joined, phys[i], True, box) | {"passed": True}
+        w = _optimum(p, i, z_wide[i], joined, shown[i], False, box, robust[i])
+        ph_entry = (_optimum(p, i, z_phys[i], joined, phys[i], True, box, robust_phys[i]) | {"passed": True}
                     if phys[i] >= 0 else None)
         v = w["validation"]
         per_pattern[pattern.name] = {
@@ -541,7 +554,7 @@ def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
 
 def _placed(p: Plan, outcome: dict):
     """A phase's candidates at their patterns' rows [all patterns, restarts, dim]."""
-    z = np.full((len(p.evaluator.patterns), p.validator.candidates, p.evaluator.dim), 0.5, np.float32)
+    z = np.full((len(p.evaluator.patterns), p.validator.slots, p.evaluator.dim), 0.5, np.float32)
     z[outcome["indices"]] = outcome["z"]
     return z
 

@@ -1,22 +1,23 @@
 """Validation of search optima: convergence down a ladder of steps, robustness, physiology.
 
-A search candidate that passes at dt and dt/2 may still be a numerical artefact: a membrane
-time constant of a few steps, a burst whose spike count doubles at a finer step. So every
-candidate optimum is re-simulated on a ladder of steps down to a tenth of the search step
+A search candidate that passes at the search's steps may still be a numerical artefact: a
+membrane time constant of a few steps, a burst whose spike count doubles at a finer step. So
+every candidate optimum is re-simulated on a ladder of steps down to a tenth of the search step
 (`LADDER`), and it counts only when the validator passes at every step and the spike count
 agrees with the finest step's (within 20% or one spike, `evaluate.count_stability`).
-
-Robustness is the fraction of small random perturbations of the optimum that still pass at dt
-and dt/2 (the search's steps): +-5% of each coordinate's range, of the wide bounds for the
-expressivity optimum, of the physiological box for the physiological one (which stays inside
-the box).
 
 A physiological optimum is a converged one whose model parameters lie inside the model's
 physiological ranges and whose input and response keep within the model's physiological limits
 (`physiology.py`) at every step of the ladder.
 
-Two compiled programs validate all candidates of all patterns (the ladder for the candidates,
-the search's steps for their perturbations); they compile while the search runs.
+Robustness is the fraction of small random perturbations of a chosen optimum that still
+converge on the ladder: +-5% of each coordinate's range, of the wide bounds for the
+expressivity optimum, of the physiological box for the physiological one (which stays inside
+the box and must also keep within the limits).
+
+One compiled program (the ladder, for `slots` candidates per pattern) serves every call: the
+search's candidates, then the perturbations of the chosen optima. It compiles while the search
+runs.
 """
 
 from __future__ import annotations
@@ -49,19 +50,18 @@ class Verdicts(NamedTuple):
     converged: np.ndarray  # passes at every step with stable counts
     in_box: np.ndarray  # model parameters inside the physiological ranges
     physiological: np.ndarray  # converged, in the box and within the limits at every step
-    robustness: np.ndarray  # fraction of wide perturbations passing at dt and dt/2
-    physiological_robustness: np.ndarray  # fraction of in-box perturbations passing with the limits
 
 
 @dataclass(frozen=True, eq=False)
 class Validator:
-    """Validates `candidates` optima per pattern of `evaluator` (the search's evaluator).
+    """Validates candidates of `evaluator` (the search's evaluator), up to `slots` per pattern
+    and call (at least 2 x ROBUSTNESS_SAMPLES, for the robustness of two optima).
 
     `box`: (low, high) [dim] of the physiological box in the evaluator's cube; None when the
     model has no physiological ranges."""
 
     evaluator: Evaluator
-    candidates: int
+    slots: int
     box: tuple | None = None
 
     @cached_property
@@ -70,68 +70,59 @@ class Validator:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return len(self.evaluator.patterns), self.candidates, self.evaluator.dim
-
-    def perturbations(self, z, seed: int):
-        """z [patterns, candidates, dim] -> each candidate's wide perturbations, then its in-box
-        ones, [patterns, candidates x 2 x ROBUSTNESS_SAMPLES, dim]."""
-        n_pat, k, dim = z.shape
-        noise = jax.random.uniform(jax.random.PRNGKey(seed + 1), (n_pat, k, 2, ROBUSTNESS_SAMPLES, dim),
-                                   minval=-ROBUSTNESS_WIDTH, maxval=ROBUSTNESS_WIDTH)
-        z = z[:, :, None, :]
-        wide = jnp.clip(z + noise[:, :, 0], 0.0, 1.0)
-        low, high = (jnp.asarray(b, jnp.float32) for b in (self.box or (np.zeros(dim), np.ones(dim))))
-        boxed = jnp.clip(z + noise[:, :, 1] * (high - low), low, high)
-        return jnp.concatenate([wide, boxed], axis=2).reshape(n_pat, -1, dim)
-
-    def perturbed_scores(self, z, seed):
-        """Scores of the candidates' perturbations at the search's steps."""
-        return self.evaluator.scores(self.perturbations(z, seed))
+        return len(self.evaluator.patterns), max(self.slots, 2 * ROBUSTNESS_SAMPLES), self.evaluator.dim
 
     @cached_property
-    def _programs(self) -> dict:
-        """The two jitted programs (kept apart: XLA compiled them together much more slowly
-        than one after the other)."""
-        return {"ladder": jax.jit(self.ladder.scores), "perturbed": jax.jit(self.perturbed_scores)}
+    def _program(self):
+        return {"ladder": jax.jit(self.ladder.scores)}
 
     def compile_in_background(self):
-        """Start compiling both programs, each in a thread (XLA compiles one program per core,
-        so they overlap with the search's compilation); returns a function that waits for them."""
-        z = jax.ShapeDtypeStruct(self.shape, jnp.float32)
-        args = {"ladder": (z,), "perturbed": (z, jax.ShapeDtypeStruct((), jnp.int32))}
+        """Start compiling the ladder program in a thread (XLA compiles one program per core, so
+        it overlaps with the search's compilation); returns a function that waits for it."""
         compiled = {}
-        threads = [threading.Thread(target=lambda k=k: compiled.update({k: self._programs[k].lower(*args[k]).compile()}))
-                   for k in self._programs]
-        for thread in threads:
-            thread.start()
+        shape = jax.ShapeDtypeStruct(self.shape, jnp.float32)
+        thread = threading.Thread(target=lambda: compiled.update(ladder=self._program["ladder"].lower(shape).compile()))
+        thread.start()
 
         def wait():
-            for thread in threads:
-                thread.join()
-            self._programs.update(compiled)
+            thread.join()
+            self._program.update(compiled)
 
         return wait
 
-    def run(self, z, seed: int) -> Verdicts:
-        """Verdicts of candidates z [patterns, candidates, dim] (the evaluator's cube)."""
-        if np.shape(z)[1] != self.candidates:
-            raise ValueError(f"{np.shape(z)[1]} candidates per pattern, the validator takes {self.candidates}")
-        z_ = jnp.asarray(z, jnp.float32)
-        ladder, perturbed = self._programs["ladder"](z_), self._programs["perturbed"](z_, jnp.int32(seed))
-        n_pat, k = len(self.evaluator.patterns), self.candidates
-        own = jax.tree.map(lambda x: np.moveaxis(np.asarray(x), 0, -1), ladder)  # [patterns, k, steps]
+    def run(self, z) -> Verdicts:
+        """Verdicts of candidates z [patterns, k, dim] (the evaluator's cube), k <= the slots."""
+        z = np.asarray(z, np.float32)
+        n_pat, k, dim = z.shape
+        if k > self.shape[1]:
+            raise ValueError(f"{k} candidates per pattern, the validator takes at most {self.shape[1]}")
+        padded = np.full(self.shape, 0.5, np.float32)
+        padded[:, :k] = z
+        scores = self._program["ladder"](jnp.asarray(padded))
+        own = jax.tree.map(lambda x: np.moveaxis(np.asarray(x), 0, -1)[:, :k], scores)  # [patterns, k, steps]
         unstable, stable = (np.asarray(x) for x in count_stability(np.moveaxis(own.n_spikes, -1, 0)))
         converged = own.passed.all(-1) & stable
-        in_box = self._in_box(np.asarray(z))
-        per = jax.tree.map(lambda x: np.asarray(x).reshape(x.shape[0], n_pat, k, 2, ROBUSTNESS_SAMPLES), perturbed)
-        robust = per.passed[..., 0, :].all(0).mean(-1)
-        phys_ok = (per.passed & per.limits_ok)[..., 1, :].all(0).mean(-1)
+        in_box = self._in_box(z)
         return Verdicts(
             loss=own.loss.sum(-1) + unstable, passed=own.passed, limits_ok=own.limits_ok, n_spikes=own.n_spikes,
             stable=stable, converged=converged, in_box=in_box,
             physiological=converged & in_box & own.limits_ok.all(-1),
-            robustness=robust, physiological_robustness=phys_ok,
         )
+
+    def robustness(self, wide, physiological, seed: int):
+        """Fractions of perturbations that converge on the ladder, of optima wide [patterns, dim]
+        (in the wide cube) and physiological [patterns, dim] (in the box, with the limits)."""
+        n_pat, dim = np.shape(wide)
+        noise = np.asarray(jax.random.uniform(jax.random.PRNGKey(seed), (2, n_pat, ROBUSTNESS_SAMPLES, dim),
+                                              minval=-ROBUSTNESS_WIDTH, maxval=ROBUSTNESS_WIDTH))
+        low, high = self.box if self.box is not None else (np.zeros(dim), np.ones(dim))
+        probes = np.concatenate([
+            np.clip(np.asarray(wide)[:, None] + noise[0], 0.0, 1.0),
+            np.clip(np.asarray(physiological)[:, None] + noise[1] * (high - low), low, high),
+        ], axis=1)
+        verdicts = self.run(probes)
+        n = ROBUSTNESS_SAMPLES
+        return verdicts.converged[:, :n].mean(1), verdicts.physiological[:, n:].mean(1)
 
     def _in_box(self, z):
         if self.box is None:
@@ -143,13 +134,11 @@ class Validator:
 
 
 def choose(verdicts: Verdicts, physiological: bool):
-    """Per pattern, the index of the chosen candidate (or -1): among the converged (or the
-    physiological) ones, the most robust, then the lowest loss."""
+    """Per pattern, the index of the chosen candidate (or -1): the converged (or physiological)
+    one of lowest loss."""
     ok = verdicts.physiological if physiological else verdicts.converged
-    robust = verdicts.physiological_robustness if physiological else verdicts.robustness
-    rank = np.where(ok, -robust * 1e3 + np.minimum(verdicts.loss, 1e2), np.inf)
-    best = np.argmin(rank, axis=1)
-    return np.where(ok.any(axis=1), best, -1)
+    rank = np.where(ok, verdicts.loss, np.inf)
+    return np.where(ok.any(axis=1), np.argmin(rank, axis=1), -1)
 
 
 def on_bounds(z, n_model: int, box=None) -> list[int]:

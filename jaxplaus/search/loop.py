@@ -59,7 +59,8 @@ class Search:
     patience: int = 25  # generations without progress before a run restarts elsewhere
     ipop_generations: int | None = None
     # (low, high) [dim] of a box inside the cube (e.g. a model's physiological ranges inside its
-    # wide bounds): the physiological runs search it instead of the whole cube
+    # wide bounds): the physiological runs (without any, the odd-numbered runs) search it instead
+    # of the whole cube
     sub_box: tuple | None = None
     # which runs of each pattern are physiological: they search `sub_box` and minimise the
     # objective with the model's physiological limits added (the evaluator's `objectives`):
@@ -116,6 +117,12 @@ class Search:
         key = jax.random.PRNGKey(seed)
         if stream:
             key = jax.random.fold_in(key, stream)
+        self.algos  # built outside the trace: the strategies' parameters are cached arrays
+        return self._initial(key, None if start is None else jnp.asarray(start, jnp.float32))
+
+    @partial(jax.jit, static_argnames=("self",))
+    def _initial(self, key, start) -> LoopState:
+        # jitted: evaluated op by op, the strategies' initialisation took seconds
         key, k_init = jax.random.split(key)
         states = tuple(self._fresh(k, jax.random.fold_in(k_init, k) if k else k_init, start if k == 0 else None)
                        for k in range(len(self.phases)))
@@ -163,7 +170,9 @@ class Search:
         low, high = (jnp.asarray(b, z.dtype) for b in self.sub_box)
         z = z.reshape(self.n_patterns, runs, population, -1)
         boxed = low + jnp.clip(z, 0.0, 1.0) * (high - low)
-        in_box = self.physiological_runs(runs)[:, :, None, None]
+        boxed_runs = self.physiological_runs(runs) if set(self.modes) != {"none"} else \
+            np.tile(np.arange(runs) % 2 == 1, (self.n_patterns, 1))
+        in_box = boxed_runs[:, :, None, None]
         return jnp.where(in_box, boxed, z).reshape(self.n_patterns, runs * population, -1)
 
     def _objective(self, phase, x):
