@@ -5,8 +5,8 @@
 Prints one Markdown row per model and seed (score, plausibility score, the patterns of each,
 wall time of the whole assessment, compilation included) and, per model, whether both scores
 are the same for every seed. Each assessment runs in its own process, as `jaxplaus assess`
-would (its own compile, nothing cached between runs); runs are stored under --out and indexed
-like any other.
+would, with an empty compilation cache (a fresh $JAXPLAUS_HOME, so the wall time is a first
+run's; `--warm` keeps yours, and its index); runs are stored under --out.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,9 +32,13 @@ def assess(model: str, seed: int, args, out: Path) -> tuple[dict, float]:
     shutil.rmtree(out, ignore_errors=True)
     command = [JAXPLAUS, "assess", "--model", model, "--seed", str(seed), "--budget", str(args.budget),
                "--bounds", args.bounds, "--out", str(out), "--no-progress", "--json"]
-    t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
-    wall = time.perf_counter() - t0
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    with tempfile.TemporaryDirectory(prefix="jaxplaus-cold-") as home:
+        if not args.warm:
+            env["JAXPLAUS_HOME"] = home
+        t0 = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout), wall
@@ -53,10 +58,13 @@ def main():
     parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
     parser.add_argument("--bounds", default="wide", help="wide (expressivity) or physiological (plausibility)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark-assess"))
+    parser.add_argument("--warm", action="store_true",
+                        help="use your $JAXPLAUS_HOME (its compilation cache and run index) instead of an empty one")
     args = parser.parse_args()
     order = "".join(p.letter for p in patterns.REGISTRY.values())
     machine = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, CPU"
-    print(f"machine: {machine}; budget {args.budget} evaluations per pattern; {args.bounds} bounds\n")
+    cache = "your compilation cache" if args.warm else "an empty compilation cache each"
+    print(f"machine: {machine}; budget {args.budget} evaluations per pattern; {args.bounds} bounds; {cache}\n")
     print(f"| model | seed | score | plausibility score | patterns ({order}) | physiological patterns | wall s |")
     print("|---|---|---|---|---|---|---|")
     rows = []

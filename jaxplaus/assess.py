@@ -213,9 +213,46 @@ def _progress(total, initial, enabled, desc="assess"):
                 disable=not enabled, leave=False)
 
 
-def _start_state(config: AssessConfig, ph: Phase, stream: int):
-    start = np.stack([ph.evaluator.encode_defaults(i) for i in range(len(ph.evaluator.patterns))])
+def _start_state(config: AssessConfig, ph: Phase, stream: int, start=None):
+    """Initial search state; the first run of each pattern starts from the model's defaults
+    unless `start` ([patterns, restarts, dim], NaN rows at random) says otherwise."""
+    if start is None:
+        start = np.stack([ph.evaluator.encode_defaults(i) for i in range(len(ph.evaluator.patterns))])
     return ph.search.init(config.seed, jnp.asarray(start, jnp.float32), stream=stream)
+
+
+def _second_phase_starts(p: Plan, second: Phase, outcome: dict, verdicts: validate.Verdicts) -> np.ndarray:
+    """Where the second phase's runs begin, [its patterns, restarts, its dim] in its strategies'
+    cube (NaN: at random). Optima tend to cluster across patterns of one model, so each pattern's
+    runs of each kind (wide, physiological) begin at its own best candidate of that kind from the
+    first phase, then at the validated optima of other patterns (its input class first, their
+    model parameters with its own stimulus), the last one at random."""
+    n_model, dim2 = p.evaluator.n_model, second.evaluator.dim
+    restarts = second.search.restarts
+    wide_opt, phys_opt = validate.choose(verdicts, False), validate.choose(verdicts, True)
+    low, high = second.search.sub_box if second.search.sub_box is not None else (np.zeros(dim2), np.ones(dim2))
+    rows = {int(i): k for k, i in enumerate(outcome["indices"])}
+    starts = np.full((len(second.indices), restarts, dim2), np.nan, np.float32)
+    for j, i in enumerate(second.indices):
+        own = outcome["z"][rows[i]]
+        kinds = second.search.physiological_runs(restarts)[j]
+        for physiological in (False, True):
+            runs = np.nonzero(kinds == physiological)[0][:-1]  # the last one of a kind: at random
+            mine = outcome["physiological_runs"][rows[i]] == physiological
+            if not len(runs) or not mine.any():
+                continue
+            best_own = own[np.argmin(np.where(mine, outcome["loss"][rows[i]], np.inf))]
+            chosen = phys_opt if physiological else wide_opt
+            same_class = p.evaluator.patterns[i].input_class
+            others = sorted((q for q in range(len(p.evaluator.patterns)) if q != i and chosen[q] >= 0 and q in rows),
+                            key=lambda q: p.evaluator.patterns[q].input_class != same_class)
+            points = [best_own] + [np.concatenate([outcome["z"][rows[q], chosen[q], :n_model], best_own[n_model:]])
+                                   for q in others]
+            for run, z in zip(runs, points):
+                if physiological and second.search.sub_box is not None:
+                    z = np.concatenate([(z[:n_model] - low[:n_model]) / (high[:n_model] - low[:n_model]), z[n_model:]])
+                starts[j, run] = np.clip(z[:dim2], 0.0, 1.0)
+    return starts
 
 
 def _resolved_in_search(ph: Phase, state) -> int:
@@ -280,6 +317,8 @@ def _outcome(p: Plan, ph: Phase, state) -> dict:
     return {"indices": np.asarray(ph.indices),
             "z": _to_full_cube(p, ph, np.asarray(state.best_z).reshape(n, r, -1)),
             "pass_generation": np.asarray(state.pass_generation).reshape(n, r),
+            "loss": np.asarray(state.best_loss).reshape(n, r),
+            "physiological_runs": ph.search.physiological_runs(r),
             "evaluations_per_generation": ph.evaluations_per_generation}
 
 
@@ -362,7 +401,7 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
         if second_saved:
             state = jax.tree.map(jnp.asarray, second_saved["state"])
         elif not second.continues:
-            state = _start_state(config, second, 1)
+            state = _start_state(config, second, 1, _second_phase_starts(p, second, outcome1, verdicts1))
         history2 = second_saved["history"] if second_saved else []
         done = second_saved["chunks_done"] if second_saved else 0
         state, history2, done, finished = _run_phase(

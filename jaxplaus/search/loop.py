@@ -112,7 +112,8 @@ class Search:
 
     def init(self, seed: int, start=None, stream: int = 0) -> LoopState:
         """Initial state; `start` [patterns, dim] (optional) is where each pattern's first restart
-        begins (e.g. the model's published defaults), the other restarts begin at random.
+        begins (e.g. the model's published defaults), the other restarts begin at random; or
+        [patterns, restarts, dim], where each run begins, NaN rows at random.
         `stream` > 0 draws an independent random stream of the same seed (a later search phase)."""
         key = jax.random.PRNGKey(seed)
         if stream:
@@ -134,24 +135,34 @@ class Search:
         # strong dtypes everywhere, as the scan returns them: otherwise the second chunk recompiles
         return jax.tree.map(lambda x: jnp.asarray(x).astype(jnp.asarray(x).dtype), state)
 
+    def _starts(self, runs: int, start):
+        """`start` as [patterns, runs, dim], NaN where a run begins at random."""
+        if start is None:
+            return None
+        if start.ndim == 2:
+            return jnp.full((self.n_patterns, runs, self.evaluator.dim), jnp.nan).at[:, 0].set(start)
+        return start[:, :runs]
+
     def _fresh(self, phase: int, key, start=None):
-        """New strategy states for all runs of `phase`, at random points of the cube (or `start`)."""
+        """New strategy states for all runs of `phase`, at random points of the cube (or where
+        `start` says, see `init`)."""
         algo, params = self.algos[phase]
         runs, population, _ = self.phases[phase]
         n, dim = self.n_patterns * runs, self.evaluator.dim
         k_init, k_start = jax.random.split(key)
         init_keys = jax.random.split(k_init, n)
+        given = self._starts(runs, start)
         if self.strategy.population_based:
             pop = jax.random.uniform(k_start, (n, population, dim))
-            if start is not None:
+            if given is not None:
                 pop = pop.reshape(self.n_patterns, runs, population, dim)
-                pop = pop.at[:, 0, 0].set(start).reshape(n, population, dim)
+                pop = pop.at[:, :, 0].set(jnp.where(jnp.isnan(given), pop[:, :, 0], given)).reshape(n, population, dim)
             fitness = jnp.full((n, population), jnp.inf)
             states = jax.vmap(algo.init, in_axes=(0, 0, 0, None))(init_keys, pop, fitness, params)
         else:  # each restart starts from its own random point of the cube's interior
             means = jax.random.uniform(k_start, (n, dim), minval=0.25, maxval=0.75)
-            if start is not None:
-                means = means.reshape(self.n_patterns, runs, dim).at[:, 0].set(start).reshape(n, dim)
+            if given is not None:
+                means = jnp.where(jnp.isnan(given), means.reshape(given.shape), given).reshape(n, dim)
             states = jax.vmap(algo.init, in_axes=(0, 0, None))(init_keys, means, params)
         return states
 
