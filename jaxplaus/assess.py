@@ -5,16 +5,17 @@ Two answers per pattern, each validated:
 - **plausibility**: the best optimum whose model parameters lie inside the physiological ranges
   and whose input and response stay within the model's physiological limits (`physiology.py`).
 
-The search runs in two phases. The first gives every pattern `restarts` runs of an evosax
-strategy (all patterns and runs in one vmapped, jitted loop); with wide bounds, every other run
-searches the physiological box (a small box inside the wide bounds that random starts would
-hardly ever reach) for a physiological response. It ends when the patterns passing in the
-search stop growing (or at half the budget). Its optima are validated (`validate.py`: a
-ladder of steps down to dt/10, robustness, physiology). The second phase spends the rest of
-the budget on the patterns still unresolved (no converged optimum, or no physiological one),
-with fresh runs of a larger population; patterns already resolved stop consuming evaluations.
-When most patterns are unresolved, a program for them would cost as much to compile as the
-first phase's, so the first phase's runs simply continue on all patterns instead.
+The search runs in phases. The first gives every pattern `restarts` runs of an evosax strategy
+(all patterns and runs in one vmapped, jitted loop); with wide bounds, every other run searches
+the physiological box (a small box inside the wide bounds that random starts would hardly ever
+reach) for a physiological response. It ends when the patterns passing in the search stop
+growing (or at half the budget). Its optima are validated (`validate.py`: a ladder of steps
+down to dt/10, robustness, physiology). Up to two more phases spend the rest of the budget on
+the patterns still unresolved (no converged optimum, or no physiological one), with fresh runs
+of a larger population: the first of them half of what is left, the last the rest, so patterns
+resolved in one stop consuming evaluations in the next. When most patterns are unresolved, a
+program for them would cost as much to compile as the first phase's, so the first phase's runs
+simply continue on all patterns instead.
 `score` and `score_within_physiological` count the patterns with a converged optimum of each
 kind.
 """
@@ -43,7 +44,10 @@ FIRST_PHASE_SHARE = 0.5
 FIRST_PHASE_MIN_SHARE = 1 / 8
 FIRST_PHASE_PATIENCE_SHARE = 1 / 16
 SECOND_PHASE_GENERATIONS = 256  # a CMA-ES run needs a few hundred generations to converge here
-# The second phase's candidates must pass at dt and dt/4 (not dt/2): the patterns left for it
+# After the first phase, rounds on the patterns still unresolved: each but the last spends half
+# the budget left, so what one round resolves stops consuming evaluations in the next.
+MAX_PHASES = 3
+# Later phases' candidates must pass at dt and dt/4 (not dt/2): the patterns left for them
 # are those whose optima tend to hold at the search's steps only, and one of the two steps
 # nearer the ladder's finest makes its optima the ones that converge.
 SECOND_PHASE_STEPS = (1, 4)
@@ -155,7 +159,7 @@ def _phase(config: AssessConfig, model, indices, population: int, evaluations_pe
     divisors a candidate must pass at (default dt and dt/2)."""
     selected = patterns.select(config.patterns)
     evaluator = Evaluator(model, tuple(selected[i] for i in indices), dt=config.dt_ms, bounds=config.bounds,
-                          refinements=steps)
+                          refinements=steps, limit_margin=physiology.SEARCH_MARGIN)
     modes = tuple(modes) if modes is not None else (_physiological_mode(config, evaluator),) * len(indices)
     per_chunk = CHUNK * population * config.restarts
     chunks = max(1, evaluations_per_pattern // per_chunk)
@@ -180,11 +184,12 @@ def plan(config: AssessConfig) -> Plan:
     return Plan(evaluator, first, validate.Validator(evaluator, config.restarts, box), has_physiology)
 
 
-def _second_phase(config: AssessConfig, p: Plan, verdicts: validate.Verdicts, spent: int) -> Phase | None:
-    """The rest of the budget on the unresolved patterns: a larger population (doubled while each
-    run still gets SECOND_PHASE_GENERATIONS); a pattern that lacks only its physiological answer
-    gets only physiological runs. With half the patterns or more unresolved, the first phase
-    continues instead (no second program to compile)."""
+def _next_phase(config: AssessConfig, p: Plan, verdicts: validate.Verdicts, spent: int, last: bool) -> Phase | None:
+    """A round on the patterns still unresolved after `verdicts` (all phases so far, joined):
+    half the budget left (all of it when `last`), a larger population (doubled while each run
+    still gets SECOND_PHASE_GENERATIONS); a pattern that lacks only its physiological answer gets
+    only physiological runs. With half the patterns or more unresolved, the first phase continues
+    instead, on the whole budget left (no second program to compile)."""
     unresolved = _unresolved(p, verdicts)
     left = config.budget * len(p.evaluator.patterns) - spent
     if not unresolved or left <= 0:
@@ -193,8 +198,10 @@ def _second_phase(config: AssessConfig, p: Plan, verdicts: validate.Verdicts, sp
         per_chunk = CHUNK * p.first.evaluations_per_generation * len(p.evaluator.patterns)
         chunks = left // per_chunk
         return Phase(p.first.indices, p.first.evaluator, p.first.search, chunks, continues=True) if chunks else None
-    per_pattern = left // len(unresolved)
     population = p.first.search.population
+    smallest = CHUNK * population * config.restarts * len(unresolved)
+    share = left if last or left // 2 < smallest else left // 2
+    per_pattern = share // len(unresolved)
     while per_pattern // (2 * population * config.restarts) >= SECOND_PHASE_GENERATIONS:
         population *= 2
     if per_pattern < CHUNK * population * config.restarts:
@@ -221,12 +228,13 @@ def _start_state(config: AssessConfig, ph: Phase, stream: int, start=None):
     return ph.search.init(config.seed, jnp.asarray(start, jnp.float32), stream=stream)
 
 
-def _second_phase_starts(p: Plan, second: Phase, outcome: dict, verdicts: validate.Verdicts) -> np.ndarray:
-    """Where the second phase's runs begin, [its patterns, restarts, its dim] in its strategies'
-    cube (NaN: at random). Optima tend to cluster across patterns of one model, so each pattern's
-    runs of each kind (wide, physiological) begin at its own best candidate of that kind from the
-    first phase, then at the validated optima of other patterns (its input class first, their
-    model parameters with its own stimulus), the last one at random."""
+def _next_phase_starts(p: Plan, second: Phase, outcome: dict, verdicts: validate.Verdicts) -> np.ndarray:
+    """Where a later phase's runs begin, [its patterns, restarts, its dim] in its strategies'
+    cube (NaN: at random), from the phases before (`outcome`, `verdicts`: see `_joined`). Optima
+    tend to cluster across patterns of one model, so each pattern's runs of each kind (wide,
+    physiological) begin at its own best candidate of that kind so far, then at the validated
+    optima of other patterns (its input class first, their model parameters with its own
+    stimulus), the last one at random."""
     n_model, dim2 = p.evaluator.n_model, second.evaluator.dim
     restarts = second.search.restarts
     wide_opt, phys_opt = validate.choose(verdicts, False), validate.choose(verdicts, True)
@@ -238,7 +246,7 @@ def _second_phase_starts(p: Plan, second: Phase, outcome: dict, verdicts: valida
         kinds = second.search.physiological_runs(restarts)[j]
         for physiological in (False, True):
             runs = np.nonzero(kinds == physiological)[0][:-1]  # the last one of a kind: at random
-            mine = outcome["physiological_runs"][rows[i]] == physiological
+            mine = (outcome["physiological_runs"][rows[i]] == physiological) & np.isfinite(outcome["loss"][rows[i]])
             if not len(runs) or not mine.any():
                 continue
             best_own = own[np.argmin(np.where(mine, outcome["loss"][rows[i]], np.inf))]
@@ -336,6 +344,25 @@ def _validate(p: Plan, outcome: dict) -> validate.Verdicts:
                              loss=np.where(outside[:, None], np.inf, verdicts.loss))
 
 
+def _joined(verdicts: list[validate.Verdicts]) -> validate.Verdicts:
+    """Verdicts of several phases side by side, [patterns, phases x restarts, ...]."""
+    return validate.Verdicts(*(np.concatenate(parts, axis=1) for parts in zip(*verdicts)))
+
+
+def _merged(p: Plan, outcomes: list[dict]) -> dict:
+    """Several phases' outcomes as one over all patterns, in `_joined`'s order (rows of patterns
+    outside a phase: placeholders of infinite loss)."""
+    n_pat, k = len(p.evaluator.patterns), p.validator.slots
+    loss, runs = [], []
+    for o in outcomes:
+        loss.append(np.full((n_pat, k), np.inf))
+        loss[-1][o["indices"]] = o["loss"]
+        runs.append(np.zeros((n_pat, k), bool))
+        runs[-1][o["indices"]] = o["physiological_runs"]
+    return {"indices": np.arange(n_pat), "z": np.concatenate([_placed(p, o) for o in outcomes], axis=1),
+            "loss": np.concatenate(loss, axis=1), "physiological_runs": np.concatenate(runs, axis=1)}
+
+
 def _unresolved(p: Plan, verdicts: validate.Verdicts) -> list[int]:
     wide = verdicts.converged.any(axis=1)
     phys = verdicts.physiological.any(axis=1) if p.has_physiology else np.ones_like(wide)
@@ -370,7 +397,7 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
 
     # phase 1, until the answers found stop growing
     first_saved = saved if saved and saved["phase"] == 1 else None
-    if saved and saved["phase"] == 2:
+    if saved and saved["phase"] > 1:
         outcome1, history1 = saved["first"], saved["first_history"]
         p.first.chunks = len(history1)
     else:
@@ -392,34 +419,46 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
     verdicts1 = _validate(p, outcome1)
     timings["validation_s"] += time.perf_counter() - t0
 
-    # phase 2: the unresolved patterns
-    unresolved = _unresolved(p, verdicts1)
-    second = _second_phase(config, p, verdicts1, p.first.evaluations * len(p.evaluator.patterns))
-    outcomes, verdicts, histories = [outcome1], [verdicts1], [(p.first, history1)]
-    if second is not None:
-        second_saved = saved if saved and saved["phase"] == 2 else None
-        if second_saved:
-            state = jax.tree.map(jnp.asarray, second_saved["state"])
-        elif not second.continues:
-            state = _start_state(config, second, 1, _second_phase_starts(p, second, outcome1, verdicts1))
-        history2 = second_saved["history"] if second_saved else []
-        done = second_saved["chunks_done"] if second_saved else 0
-        state, history2, done, finished = _run_phase(
-            config, second, state, history2, done, timings, progress,
-            checkpointer(2, {"first": outcome1, "first_history": history1}), stopping,
-            f"assess: {len(unresolved)} unresolved", compiled)
-        if not finished:
-            return {"interrupted": True, "generations_done": (p.first.chunks + done) * CHUNK}
-        outcome2 = _outcome(p, second, state)
+    # later phases: rounds on the patterns still unresolved
+    phases, outcomes, verdicts, histories = [p.first], [outcome1], [verdicts1], [history1]
+    restored = saved["previous"] if saved and saved["phase"] > 2 else []  # (outcome, history) of phases 2..
+    while len(phases) < MAX_PHASES:
+        number = len(phases) + 1
+        spent = sum(ph.evaluations * len(ph.indices) for ph in phases)
+        ph = _next_phase(config, p, _joined(verdicts), spent, last=number == MAX_PHASES)
+        if ph is None:
+            break
+        if number - 2 < len(restored):  # finished before the interruption
+            outcome, history = restored[number - 2]
+            ph.chunks = len(history)
+        else:
+            here = saved if saved and saved["phase"] == number else None
+            if here:
+                state = jax.tree.map(jnp.asarray, here["state"])
+            elif not ph.continues:  # (a continued first phase goes on from its own state)
+                start = _next_phase_starts(p, ph, _merged(p, outcomes), _joined(verdicts))
+                state = _start_state(config, ph, number - 1, start)
+            history = here["history"] if here else []
+            done = here["chunks_done"] if here else 0
+            previous = list(zip(outcomes[1:], histories[1:]))
+            state, history, done, finished = _run_phase(
+                config, ph, state, history, done, timings, progress,
+                checkpointer(number, {"first": outcome1, "first_history": history1, "previous": previous}),
+                stopping, f"assess: {len(ph.indices)} unresolved", compiled)
+            if not finished:
+                return {"interrupted": True,
+                        "generations_done": (sum(q.chunks for q in phases) + done) * CHUNK}
+            outcome = _outcome(p, ph, state)
         t0 = time.perf_counter()
-        verdicts.append(_validate(p, outcome2))
+        verdicts.append(_validate(p, outcome))
         timings["validation_s"] += time.perf_counter() - t0
-        outcomes.append(outcome2)
-        histories.append((second, history2))
+        phases.append(ph)
+        outcomes.append(outcome)
+        histories.append(history)
 
-    results = _results(config, p, [p.first] + ([second] if second else []), outcomes, verdicts, timings)
+    results = _results(config, p, phases, outcomes, verdicts, timings)
     if out is not None:
-        _store(out, config, results, _history(p, histories))
+        _store(out, config, results, _history(p, list(zip(phases, histories))))
     return results
 
 
@@ -511,7 +550,7 @@ def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
     n_pat = len(ev.patterns)
     # every candidate of every phase, side by side: [patterns, phases x restarts]
     z = np.concatenate([_placed(p, o) for o in outcomes], axis=1)
-    joined = validate.Verdicts(*(np.concatenate(parts, axis=1) for parts in zip(*verdicts)))
+    joined = _joined(verdicts)
     wide, phys = validate.choose(joined, False), validate.choose(joined, True)
     evaluations = np.zeros(n_pat, int)
     first_pass = np.full(n_pat, -1)

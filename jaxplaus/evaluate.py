@@ -94,6 +94,9 @@ class Evaluator:
     # step divisors: each candidate is simulated at dt / k for each k (default: 1 and, with
     # `half_step`, 2); the last is the finest
     refinements: tuple[int, ...] | None = None
+    # relative slack on the physiological response limits (physiology.SEARCH_MARGIN in a search,
+    # 0 in validation)
+    limit_margin: float = 0.0
 
     def __post_init__(self):
         if self.chunk is not None and self.chunk < 1:
@@ -286,7 +289,7 @@ class Evaluator:
             return jnp.float32(0.0), jnp.bool_(True)
         peak = physiology.peak_input(self.input_breakpoints[i], gains)
         limits = physiology.criteria(self.physiology, response, peak, params,
-                                     self.patterns[i].protocol.duration_ms)
+                                     self.patterns[i].protocol.duration_ms, self.limit_margin)
         violation = sum(C.violation(c) for c in limits)  # each in [0, 1]; a blow-up gives NaN
         return jnp.where(jnp.isfinite(violation), violation, float(len(limits))), \
             jnp.all(jnp.stack([C.holds(c) for c in limits]))

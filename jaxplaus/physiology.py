@@ -16,6 +16,11 @@ The limits chosen, and why:
 - membrane potential within [-100, +60] mV: the potassium and sodium reversal potentials
   (about -90 to -100 mV and +50 to +60 mV in mammalian neurons, Hille 2001, "Ion channels of
   excitable membranes", ch. 1) bound what a membrane driven by its own conductances reaches.
+
+A search asks for the response limits with a `margin` (`SEARCH_MARGIN`): an optimiser settles on
+the edge of a constraint, and an interval of exactly 2 ms at the search's step is 1.8 ms at a
+finer one, so an optimum found without slack would fail validation on the ladder of steps. The
+input limit is exact (it is read off the protocol, not the simulation) and keeps no margin.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from jaxplaus import features as F
 from jaxplaus.models.base import MIN_INTERVAL_MS, VOLTAGE_RANGE_MV, Physiology
 from jaxplaus.patterns import criteria as C
 
-__all__ = ["MIN_INTERVAL_MS", "VOLTAGE_RANGE_MV", "Physiology", "breakpoint_channels", "criteria", "of",
+__all__ = ["MIN_INTERVAL_MS", "SEARCH_MARGIN", "VOLTAGE_RANGE_MV", "Physiology", "breakpoint_channels", "criteria", "of",
            "peak_input", "shortest_interval", "voltage_extremes"]
 
 
@@ -75,17 +80,25 @@ def voltage_extremes(response: F.Response, end: float):
             jnp.max(jnp.where(inside, response.v_max, -jnp.inf)))
 
 
-def criteria(phys: Physiology, response: F.Response, peak, params, end: float) -> list[C.Criterion]:
-    """The limits as criteria: graded violations for the search, holds() for validation."""
+# the search's slack on the response limits: intervals 25% above the shortest, voltages 2.5 mV inside
+SEARCH_MARGIN = 0.25
+VOLTAGE_SCALE_MV = 10.0
+
+
+def criteria(phys: Physiology, response: F.Response, peak, params, end: float,
+             margin: float = 0.0) -> list[C.Criterion]:
+    """The limits as criteria: graded violations for the search, holds() for validation;
+    `margin` > 0 tightens the response limits (see SEARCH_MARGIN)."""
     limit = phys.input_limit(params)
     out = [
         C.Criterion("peak |input| / physiological limit", peak / limit, high=1.0, scale=1.0),
-        C.Criterion("shortest interval (ms)", shortest_interval(response), low=phys.min_interval_ms,
-                    scale=phys.min_interval_ms),
+        C.Criterion("shortest interval (ms)", shortest_interval(response),
+                    low=phys.min_interval_ms * (1.0 + margin), scale=phys.min_interval_ms),
     ]
     if phys.voltage_range is not None:
         lowest, highest = voltage_extremes(response, end)
         low, high = phys.voltage_range
-        out += [C.Criterion("lowest v (mV)", lowest, low=low, scale=10.0),
-                C.Criterion("highest v (mV)", highest, high=high, scale=10.0)]
+        inset = margin * VOLTAGE_SCALE_MV
+        out += [C.Criterion("lowest v (mV)", lowest, low=low + inset, scale=VOLTAGE_SCALE_MV),
+                C.Criterion("highest v (mV)", highest, high=high - inset, scale=VOLTAGE_SCALE_MV)]
     return out

@@ -66,7 +66,7 @@ class Validator:
 
     @cached_property
     def ladder(self) -> Evaluator:
-        return replace(self.evaluator, refinements=LADDER)
+        return replace(self.evaluator, refinements=LADDER, limit_margin=0.0)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -92,7 +92,9 @@ class Validator:
 
     def run(self, z) -> Verdicts:
         """Verdicts of candidates z [patterns, k, dim] (the evaluator's cube), k <= the slots."""
-        z = np.asarray(z, np.float32)
+        # a strategy may propose outside the cube; the evaluator decodes such a point at the bound
+        # (`from_unit` clips), so the point judged, and tested for the box, is the clipped one
+        z = np.clip(np.asarray(z, np.float32), 0.0, 1.0)
         n_pat, k, dim = z.shape
         if k > self.shape[1]:
             raise ValueError(f"{k} candidates per pattern, the validator takes at most {self.shape[1]}")

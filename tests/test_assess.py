@@ -97,6 +97,25 @@ def test_killed_run_resumes_to_the_uninterrupted_result(finished, tmp_path):
         assert resumed["patterns"][name]["loss"] == uninterrupted["patterns"][name]["loss"]
 
 
+def test_a_run_stopped_in_its_last_phase_resumes_to_the_uninterrupted_result(tmp_path):
+    # inhibition-induced bursting stays unresolved at this budget: two more phases search it
+    config = A.AssessConfig(model="izhikevich", patterns=["tonic_spiking", "rebound_spike",
+                                                          "inhibition_induced_bursting"], budget=6 * 640, seed=3)
+    uninterrupted = A.assess(config, progress=False)
+    phases = uninterrupted["search_phases"]
+    assert [p["patterns"] for p in phases[1:]] == [["inhibition_induced_bursting"]] * 2
+    assert uninterrupted["evaluations"] == sum(p["evaluations"] for p in uninterrupted["patterns"].values())
+    out = tmp_path / "stopped"
+    chunks = [p["generations"] // A.CHUNK for p in phases]
+    assert A.assess(config, out=out, progress=False, stop_after=chunks[0] + chunks[1] + 1)["interrupted"]
+    assert store.load_checkpoint(out)["phase"] == 3
+    resumed = A.assess(config, out=out, resume=True, progress=False)
+    assert resumed["search_phases"] == phases
+    for name in config.patterns:
+        for key in ("params", "loss", "evaluations", "physiological"):
+            assert resumed["patterns"][name][key] == uninterrupted["patterns"][name][key], (name, key)
+
+
 def test_ipop_runs_its_phases_on_the_same_budget(finished, tmp_path):
     _, fixed = finished
     r = A.assess(A.AssessConfig(**SMALL, ipop=True), out=tmp_path / "ipop", progress=False)

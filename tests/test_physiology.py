@@ -57,3 +57,17 @@ def test_limits_hold_exactly_when_the_response_is_physiological(spikes, v_low, p
     criteria = physiology.criteria(phys, _response(spikes, v_low), jnp.float32(peak), {"C": jnp.float32(200.0)}, 99.0)
     assert [c.name for c in criteria if not bool(C.holds(c))] == failing
     assert all((float(C.violation(c)) > 0) == (c.name in failing) for c in criteria)
+
+
+def test_the_search_margin_rejects_a_response_on_the_edge_of_a_limit_that_validation_accepts():
+    # an optimiser settles on a limit's edge: a 2.0-ms interval at the search's step becomes
+    # 1.8 ms at a finer one, so the search asks for slack that validation does not
+    phys = physiology.of(models.get("adex"))
+    edge = _response([10.0, 12.0, 30.0], v_high=59.0)
+    args = (jnp.float32(500.0), {"C": jnp.float32(200.0)}, 99.0)
+    exact = physiology.criteria(phys, edge, *args)
+    searched = physiology.criteria(phys, edge, *args, margin=physiology.SEARCH_MARGIN)
+    assert all(bool(C.holds(c)) for c in exact)
+    assert [c.name for c in searched if not bool(C.holds(c))] == ["shortest interval (ms)", "highest v (mV)"]
+    inside = _response([10.0, 12.5, 30.0], v_high=57.5)
+    assert all(bool(C.holds(c)) for c in physiology.criteria(phys, inside, *args, margin=physiology.SEARCH_MARGIN))

@@ -73,3 +73,19 @@ def test_on_bounds_names_the_coordinates_at_their_limits():
     assert validate.on_bounds(z, n_model=3) == [0, 2, 3]
     box = (np.array([0.2, 0.5, 0.0, 0.0, 0.0]), np.array([0.8, 0.9, 1.0, 1.0, 1.0]))
     assert validate.on_bounds(np.array([0.2, 0.7, 0.5, 1.0, 0.4]), n_model=3, box=box) == [0, 3]
+
+
+def test_a_proposal_beyond_the_cube_is_judged_as_the_point_it_decodes_to():
+    # inside physiological bounds, figure1.m's tonic cell has a = 0.02 on the box's lower edge; a
+    # strategy's proposal beyond that edge decodes to the same cell and is inside the box
+    model = models.get("izhikevich")
+    evaluator = Evaluator(model, patterns.select(["tonic_spiking"]), dt=0.25, bounds="physiological")
+    z = evaluator.encode_defaults(0, patterns.get("tonic_spiking").protocol.figure1.params)
+    a = evaluator.model_space.names.index("a")
+    assert z[a] == pytest.approx(0.0, abs=1e-6)
+    beyond = z.copy()
+    beyond[a] = -0.3
+    validator = validate.Validator(evaluator, slots=2, box=(np.zeros(evaluator.dim), np.ones(evaluator.dim)))
+    verdicts = validator.run(np.stack([z, beyond])[None].astype(np.float32))
+    assert verdicts.physiological.tolist() == [[True, True]]
+    assert verdicts.n_spikes[0, 0].tolist() == verdicts.n_spikes[0, 1].tolist()
