@@ -16,11 +16,12 @@ def register(sub):
     parser.add_argument("--patterns", nargs="+", default=None, metavar="P",
                         help="pattern names or letters (default: all 20)")
     parser.add_argument("--strategy", default="cma_es", help=f"one of: {', '.join(search.names())}")
-    parser.add_argument("--budget", type=int, default=A.DEFAULT_BUDGET, help="evaluations per pattern")
+    parser.add_argument("--budget", type=int, default=A.DEFAULT_BUDGET,
+                        help="evaluations per pattern, on average (patterns resolved early leave theirs to the others)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bounds", default="wide", help="wide (expressivity) or physiological (plausibility)")
     parser.add_argument("--dt-ms", type=positive_float, default=0.25,
-                        help="search step; every candidate must also pass at half of it")
+                        help="search step; candidates must also pass at dt/2 (later phases: dt/4), optima down to dt/10")
     parser.add_argument("--population", type=int, default=None, help="per run (default: CMA-ES's 4+3ln(n))")
     parser.add_argument("--restarts", type=int, default=A.RESTARTS, help="parallel runs per pattern")
     parser.add_argument("--ipop", action="store_true",
