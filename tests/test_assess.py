@@ -118,7 +118,7 @@ def test_a_run_stopped_in_its_last_phase_resumes_to_the_uninterrupted_result(tmp
 
 def test_ipop_runs_its_phases_on_the_same_budget(finished, tmp_path):
     _, fixed = finished
-    r = A.assess(A.AssessConfig(**SMALL, ipop=True), out=tmp_path / "ipop", progress=False)
+    r = A.assess(A.AssessConfig(**SMALL, strategy="cma_es", ipop=True), out=tmp_path / "ipop", progress=False)
     assert r["ipop"] and not fixed["ipop"] and len(fixed["phases"]) == 1
     assert [(ph["runs"], ph["population"]) for ph in r["phases"]] == [
         (8 >> k, r["population"] << k) for k in range(4)]

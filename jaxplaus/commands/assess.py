@@ -15,7 +15,8 @@ def register(sub):
     parser.add_argument("--model-options", metavar="JSON", help="model variant options as JSON")
     parser.add_argument("--patterns", nargs="+", default=None, metavar="P",
                         help="pattern names or letters (default: all 20)")
-    parser.add_argument("--strategy", default="cma_es", help=f"one of: {', '.join(search.names())}")
+    parser.add_argument("--strategy", default=None,
+                        help=f"one of: {', '.join(search.names())} (default: {A.DEFAULT_STRATEGY}; cma_es with --ipop)")
     parser.add_argument("--budget", type=int, default=A.DEFAULT_BUDGET,
                         help="evaluations per pattern, on average (patterns resolved early leave theirs to the others)")
     parser.add_argument("--seed", type=int, default=0)
@@ -42,7 +43,9 @@ def run(args):
     if not isinstance(options, dict):
         raise UsageError("--model-options must be a JSON object")
     selected = [p.name for p in patterns.select(args.patterns)]
-    config = A.AssessConfig(model=args.model, patterns=selected, strategy=args.strategy, budget=args.budget,
+    # IPOP restarts need a strategy that adapts a distribution: --ipop alone keeps meaning CMA-ES
+    strategy = args.strategy or ("cma_es" if args.ipop else A.DEFAULT_STRATEGY)
+    config = A.AssessConfig(model=args.model, patterns=selected, strategy=strategy, budget=args.budget,
                             seed=args.seed, bounds=args.bounds, dt_ms=args.dt_ms, model_options=options,
                             population=args.population, restarts=args.restarts,
                             ipop=args.ipop, physiological_runs=not args.no_physiological_runs)
