@@ -91,22 +91,22 @@ def n2d2_results():
     return results_of("n2d2", entries, None, None)
 
 
-@pytest.fixture(scope="module")
-def izhikevich_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "izhikevich"
+def written(tmp_path_factory, name, results):
+    """A run directory with the report of `results`."""
+    out = tmp_path_factory.mktemp("report") / name
     out.mkdir()
-    results = izhikevich_results()
     R.write_report(out, results, history_of(list(results["patterns"])))
     return out, results
+
+
+@pytest.fixture(scope="module")
+def izhikevich_run(tmp_path_factory):
+    return written(tmp_path_factory, "izhikevich", izhikevich_results())
 
 
 @pytest.fixture(scope="module")
 def n2d2_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "n2d2"
-    out.mkdir()
-    results = n2d2_results()
-    R.write_report(out, results, history_of(list(results["patterns"])))
-    return out, results
+    return written(tmp_path_factory, "n2d2", n2d2_results())
 
 
 @pytest.mark.parametrize("document", ["report.md", "report.html"])
