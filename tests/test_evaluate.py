@@ -26,8 +26,7 @@ def test_shapes_and_finite_losses_for_any_candidate(evaluator):
 
 def test_per_step_losses_add_up(evaluator):
     z = jnp.full((3, 4, evaluator.dim), 0.5)
-    per_loss, per_pass = evaluator.per_step(z)
-    loss, passed = evaluator(z)
+    (per_loss, per_pass), (loss, passed) = jax.jit(lambda z: (evaluator.per_step(z), evaluator(z)))(z)
     assert per_loss.shape[0] == 2  # dt and dt/2
     np.testing.assert_allclose(per_loss.sum(0), loss, rtol=1e-6)
     assert np.array_equal(per_pass.all(0), passed)
@@ -35,7 +34,7 @@ def test_per_step_losses_add_up(evaluator):
 
 def test_batched_verdict_equals_a_single_full_resolution_run(evaluator):
     z = jnp.asarray(np.stack([evaluator.encode_defaults(i) for i in range(3)]))[:, None, :]
-    _, passed = evaluator.per_step(z)
+    _, passed = jax.jit(evaluator.per_step)(z)
     for i, pattern in enumerate(PATS):
         params, gains = evaluator.decode(z[i, 0], i)
         params = {k: float(v) for k, v in params.items()}
@@ -63,7 +62,7 @@ def test_criteria_ignore_the_padding_after_a_protocol():
     padded = Evaluator(adex, (dap, patterns.get("tonic_spiking")))  # one duration group: 50 and 100 ms
     assert padded.groups == ((0, 1),)
     z = padded.encode_defaults(0, params, gains)[None, None, :].repeat(2, axis=0)
-    _, passed = padded(jnp.asarray(z, jnp.float32))
+    _, passed = jax.jit(padded)(jnp.asarray(z, jnp.float32))
     alone = simulate.single(adex, params, dap.protocol.pieces, [gains["amplitude"]], 0.25, dap.protocol.duration_ms)
     threshold = adex.threshold({k: jnp.float32(v) for k, v in params.items()})
     assert not bool(passed[0, 0])
