@@ -37,8 +37,8 @@ from jaxplaus.evaluate import Evaluator
 
 RESTARTS = 8
 # Differential evolution (rand/1/bin): the narrow optima of accommodation and the
-# inhibition-induced patterns in Izhikevich's wide bounds are found at 4 or 5 of 5 seeds each,
-# against 1 to 4 of 5 with CMA-ES at the same budget (docs/validation.md)
+# inhibition-induced patterns in Izhikevich's wide bounds are found at 4 or 5 of 5 seeds each
+# in whole assessments, against 2 to 4 of 5 with CMA-ES at the same budget (docs/validation.md)
 DEFAULT_STRATEGY = "de"
 CHUNK = 8  # generations per jitted chunk (progress and checkpoints between chunks)
 DEFAULT_BUDGET = 32768
