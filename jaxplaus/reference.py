@@ -41,7 +41,7 @@ def izhikevich2004(selection=None) -> list[dict]:
     selected = P.select(selection)
     for pattern, (model, params, gains, response) in zip(selected, run_cases(selected)):
         threshold = model.threshold(params)
-        times = np.asarray(response.spike_times)
+        within, later = split_at_figure1_end(pattern, response.spike_times)
         results.append({
             "name": pattern.name,
             "letter": pattern.letter,
@@ -50,9 +50,9 @@ def izhikevich2004(selection=None) -> list[dict]:
             "dt_ms": pattern.protocol.figure1.dt,
             "params": params,
             "stimulus": dict(zip([g.name for g in pattern.protocol.gains], gains)),
-            "spike_times_ms": [round(float(t), 6) for t in times[np.isfinite(times)]],
+            "spike_times_ms": within,  # figure1.m's run: `expected_spikes` counts these
             "expected_spikes": pattern.protocol.figure1.expected_spikes,
-            "figure1_spikes": figure1_spikes(pattern, times),
+            "later_spike_times_ms": later,  # the protocol's trials after figure1.m's (class 2's slow ramp)
             "passed": bool(pattern.validate(response, np.asarray(gains, np.float32), threshold)),
             "loss": float(pattern.objective(response, np.asarray(gains, np.float32), threshold)),
             "_response": response,
@@ -60,11 +60,12 @@ def izhikevich2004(selection=None) -> list[dict]:
     return results
 
 
-def figure1_spikes(pattern: P.Pattern, spike_times) -> int:
-    """Spikes within figure1.m's own duration (a protocol may go on after it)."""
+def split_at_figure1_end(pattern: P.Pattern, spike_times) -> tuple[list[float], list[float]]:
+    """Spike times (ms) within figure1.m's own duration, and after it (a protocol may go on)."""
     end = pattern.protocol.figure1.duration_ms or pattern.protocol.duration_ms
     times = np.asarray(spike_times)
-    return int(np.sum(np.isfinite(times) & (times <= end)))
+    times = [round(float(t), 6) for t in times[np.isfinite(times)]]
+    return [t for t in times if t <= end], [t for t in times if t > end]
 
 
 def confusion(results: list[dict]) -> tuple[list[str], np.ndarray]:

@@ -25,7 +25,7 @@ def run(args):
     doc = {
         "reference": "Izhikevich (2004) figure1.m",
         "passed": sum(r["passed"] for r in results),
-        "counts_match": sum(r["figure1_spikes"] == r["expected_spikes"] for r in results),
+        "counts_match": sum(len(r["spike_times_ms"]) == r["expected_spikes"] for r in results),
         "patterns": [{k: v for k, v in r.items() if not k.startswith("_")} for r in results],
         "confusion": {"validators": names, "traces": names, "matrix": matrix.tolist(),
                       "note": "1 pass, 0 reject, -1 other input class"},
@@ -46,7 +46,7 @@ def render(doc):
              f"{doc['counts_match']}/20 spike counts equal figure1.m's"]
     for r in doc["patterns"]:
         lines.append(f"  ({r['letter']}) {r['name']:<30} {'PASS' if r['passed'] else 'fail'}  "
-                     f"{r['figure1_spikes']:>3} spikes in figure1.m's {r['dt_ms']:g}-ms run (figure1.m: {r['expected_spikes']})")
+                     f"{len(r['spike_times_ms']):>3} spikes in figure1.m's {r['dt_ms']:g}-ms run (figure1.m: {r['expected_spikes']})")
     if "figure" in doc:
         lines.append(f"figure: {doc['figure']}")
     return "\n".join(lines)
