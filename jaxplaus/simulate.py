@@ -95,7 +95,7 @@ class LoopShape(NamedTuple):
     unroll_blocks: int = 1  # `lax.scan` unroll of the blocks
 
 
-# Read when `record` is traced. The barrier measured 4-10% faster on XLA:CPU in earlier sessions
+# Read when `record` is traced. The barrier measured 4-10% faster on XLA:CPU with earlier jax
 # (in jax 0.10.2 it no longer shows in the compiled HLO, and dropping it was within the noise),
 # and unrolling was no faster there. On an H100 every step and 8 blocks unrolled, without the
 # barrier, made a 64-candidate evaluation 5.8x faster, but its compile took 10x longer
