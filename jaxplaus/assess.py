@@ -337,10 +337,8 @@ def _outcome(p: Plan, ph: Phase, state) -> dict:
 def _validate(p: Plan, outcome: dict) -> validate.Verdicts:
     """Verdicts [all patterns, restarts] of a phase's optima (patterns outside the phase get
     placeholder candidates, marked neither converged nor physiological)."""
-    n_pat, k = len(p.evaluator.patterns), p.validator.slots
-    z = np.full((n_pat, k, p.evaluator.dim), 0.5, np.float32)
-    z[outcome["indices"]] = outcome["z"]
-    verdicts = p.validator.run(z)
+    n_pat = len(p.evaluator.patterns)
+    verdicts = p.validator.run(_placed(p, outcome))
     outside = np.ones(n_pat, bool)
     outside[outcome["indices"]] = False
     return verdicts._replace(converged=verdicts.converged & ~outside[:, None],
@@ -356,15 +354,9 @@ def _joined(verdicts: list[validate.Verdicts]) -> validate.Verdicts:
 def _merged(p: Plan, outcomes: list[dict]) -> dict:
     """Several phases' outcomes as one over all patterns, in `_joined`'s order (rows of patterns
     outside a phase: placeholders of infinite loss)."""
-    n_pat, k = len(p.evaluator.patterns), p.validator.slots
-    loss, runs = [], []
-    for o in outcomes:
-        loss.append(np.full((n_pat, k), np.inf))
-        loss[-1][o["indices"]] = o["loss"]
-        runs.append(np.zeros((n_pat, k), bool))
-        runs[-1][o["indices"]] = o["physiological_runs"]
-    return {"indices": np.arange(n_pat), "z": np.concatenate([_placed(p, o) for o in outcomes], axis=1),
-            "loss": np.concatenate(loss, axis=1), "physiological_runs": np.concatenate(runs, axis=1)}
+    fills = {"z": 0.5, "loss": np.inf, "physiological_runs": False}
+    return {"indices": np.arange(len(p.evaluator.patterns)),
+            **{key: np.concatenate([_placed(p, o, key, fill) for o in outcomes], axis=1) for key, fill in fills.items()}}
 
 
 def _unresolved(p: Plan, verdicts: validate.Verdicts) -> list[int]:
@@ -634,11 +626,13 @@ def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
     }
 
 
-def _placed(p: Plan, outcome: dict):
-    """A phase's candidates at their patterns' rows [all patterns, restarts, dim]."""
-    z = np.full((len(p.evaluator.patterns), p.validator.slots, p.evaluator.dim), 0.5, np.float32)
-    z[outcome["indices"]] = outcome["z"]
-    return z
+def _placed(p: Plan, outcome: dict, key: str = "z", fill=0.5):
+    """A phase's `outcome[key]` at its patterns' rows [all patterns, restarts, ...]; `fill` for
+    the patterns outside the phase."""
+    values = np.asarray(outcome[key])
+    out = np.full((len(p.evaluator.patterns),) + values.shape[1:], fill, values.dtype)
+    out[outcome["indices"]] = values
+    return out
 
 
 def _store(out, config, results, history):
