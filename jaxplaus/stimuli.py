@@ -172,6 +172,7 @@ class Marks:
     inhibitions: tuple[tuple[float, float], ...]  # negative windows
     ramps: tuple[tuple[float, float, int, float], ...]  # (onset, offset, channel, height per unit gain)
     positive_bias: bool  # a constant depolarizing input is present
+    ramp_slopes: tuple[float, ...] = ()  # per ramp (as ordered in `ramps`), per ms and unit gain
 
     @property
     def input_class(self) -> str:
@@ -188,15 +189,15 @@ class Marks:
 def marks(pieces: Sequence[Piece], duration: float) -> Marks:
     finite = math.isfinite
     windows = [p for p in pieces if finite(p.onset) and finite(p.offset) and p.slope == 0]
+    ramps = sorted((p for p in pieces if p.slope > 0), key=lambda p: (p.onset if finite(p.onset) else 0.0, p.offset, p.channel))
     return Marks(
         end=float(duration),
         steps=tuple(sorted(p.onset for p in pieces if finite(p.onset) and not finite(p.offset) and p.slope == 0 and p.level > 0)),
         pulses=tuple(sorted((p.onset, p.offset) for p in windows if p.level > 0)),
         inhibitions=tuple(sorted((p.onset, p.offset) for p in windows if p.level < 0)),
-        ramps=tuple(sorted(
-            (p.onset if finite(p.onset) else 0.0, p.offset, p.channel,
-             p.level + p.slope * ((p.offset if finite(p.offset) else duration) - p.ref))
-            for p in pieces if p.slope > 0
-        )),
+        ramps=tuple((p.onset if finite(p.onset) else 0.0, p.offset, p.channel,
+                     p.level + p.slope * ((p.offset if finite(p.offset) else duration) - p.ref))
+                    for p in ramps),
+        ramp_slopes=tuple(p.slope for p in ramps),
         positive_bias=any(not finite(p.onset) and not finite(p.offset) and p.level > 0 for p in pieces),
     )

@@ -268,47 +268,78 @@ def class_1_excitability(r, gains, m, v_th):
     ]
 
 
-def _fast_then_slow_ramp(m: Marks):
-    """(fast, slow) ramps (onset, offset) of one channel, the slower one later; else None."""
-    if len(m.ramps) != 2 or m.pulses or m.inhibitions or m.steps:
-        return None
-    (on1, off1, ch1, h1), (on2, off2, ch2, h2) = m.ramps
-    if ch1 != ch2 or not (math.isfinite(off1) and off1 <= on2) or h2 / (off2 - on2) >= h1 / (off1 - on1):
-        return None
-    return (on1, off1), (on2, off2)
+def _ramp_trials(m: Marks):
+    """The ramps of one channel joined into trials (a ramp that starts where the one before
+    ends goes on the same trial): per trial (onset, start of its last ramp, end, last slope)."""
+    trials = []
+    for (on, off, ch, _), slope in zip(m.ramps, m.ramp_slopes):
+        if trials and ch == trials[-1][4] and abs(on - trials[-1][2]) < 1e-6:
+            trials[-1] = (trials[-1][0], on, off, slope, ch)
+        else:
+            trials.append((on, on, off, slope, ch))
+    return [t[:4] for t in trials], {t[4] for t in trials}
 
 
-ONSET_RATE_SLOWDOWN = 1.3  # class 2: the onset interval grows at most 30% when the ramp is 8x slower
-ABRUPT_ONSET = 1.15  # ... and the slow trial's first interval is within 15% of its second
+def _slowing_ramps(m: Marks):
+    """Three ramp trials of one channel, each later and ending slower than the one before, the
+    first a single ramp; else None."""
+    if m.pulses or m.inhibitions or m.steps:
+        return None
+    trials, channels = _ramp_trials(m)
+    if len(trials) != 3 or len(channels) != 1 or trials[0][0] != trials[0][1]:
+        return None
+    if not all(math.isfinite(end) for _, _, end, _ in trials) or not trials[0][3] > trials[1][3] > trials[2][3]:
+        return None
+    return trials
+
+
+# class 2: as the ramp slows by a factor, the onset interval grows by at most this fraction of
+# what it grew at the factor before. A class 1 neuron's onset interval keeps growing (an
+# integrate-and-fire neuron's by tau * ln(factor) at every factor, however short its membrane
+# time constant against its refractory period: a ratio near 1); a class 2 neuron's converges to
+# its finite onset period (figure1.m's cell and the class 2 optima Izhikevich and AdEx
+# assessments found: 0.67 at most)
+CONVERGING = 0.8
+ABRUPT_ONSET = 1.15  # ... and the slowest trial's first interval is within 15% of its second
+# a slower trial's first spike comes at least a third of the way into its slow part, once the
+# neuron's lag behind the input has settled at the slower slope
+SETTLED_SLOPE = 1 / 3
 
 
 def class_2_excitability(r, gains, m, v_th):
-    """Firing starts abruptly at a non-zero rate, whatever the ramp's slope.
+    """Firing starts abruptly at a non-zero rate, however slowly the current rises.
 
-    Two trials: a ramp, then (after the neuron has recovered) the same ramp several times
-    slower. A class 1 neuron starts firing at a rate that falls towards zero as the current
-    crosses threshold more slowly, so its first interval grows with the slower ramp and is much
-    longer than its second; a class 2 neuron jumps to its finite onset rate in both trials. The
-    rate still rises with the input during the first ramp (a rate pinned by the refractory
-    period, whatever the input, is no excitability class)."""
-    trials = _fast_then_slow_ramp(m)
+    Three trials: a ramp, then (each after the neuron has recovered) the same ramp going on 8
+    and 64 times slower. A class 1 neuron's onset rate falls towards zero as the current
+    crosses threshold more slowly: its first interval keeps growing with every slower ramp. A
+    class 2 neuron jumps to a finite onset rate: its first interval converges, and under the
+    slowest ramp it is about as long as the second. The rate still rises with the input during
+    the first ramp (a rate pinned by the refractory period, whatever the input, is no
+    excitability class)."""
+    trials = _slowing_ramps(m)
     if trials is None:
-        return [C.not_applicable("no ramp followed by a slower one")]
-    (fast_on, fast_off), (slow_on, slow_off) = trials
+        return [C.not_applicable("no ramp followed by two slower ones")]
     t = r.spike_times
-    fast = F.window_intervals(t, fast_on, fast_off + 1e-3)
-    slow = F.window_intervals(t, slow_on, slow_off + 1e-3)
+    windows = [F.window_intervals(t, on, end + 1e-3) for on, _, end, _ in trials]
+    onset = [_nth(isi, 0) for isi in windows]
+    grew, grew_again = onset[1] - onset[0], onset[2] - onset[1]
+    fast_on, _, fast_end, _ = trials[0]
     v_rest = F.resting_voltage(r, fast_on)
-    recovered = jnp.abs(F.voltage_at(r, slow_on) - v_rest) / (v_th - v_rest)
+    span = v_th - v_rest
+    recovered = jnp.maximum(*[jnp.abs(F.voltage_at(r, on) - v_rest) / span for on, _, _, _ in trials[1:]])
+    early = sum(_n(t, on, slow + SETTLED_SLOPE * (end - slow)) for on, slow, end, _ in trials[1:])
     return [
         _silent_before(t, fast_on),
-        C.count_at_least("spikes during the first ramp", _n(t, fast_on, fast_off + 1e-3), 4),
-        C.count_at_least("spikes during the slower ramp", _n(t, slow_on, slow_off + 1e-3), 3),
-        C.fraction_at_most("|v before the slower ramp - rest| / (threshold - rest)", recovered, BETWEEN_TRIALS),
-        C.ratio_at_most("first interval, slower ramp / first ramp", _nth(slow, 0) / _nth(fast, 0), ONSET_RATE_SLOWDOWN),
-        C.ratio_at_most("first interval / second, slower ramp", _nth(slow, 0) / _nth(slow, 1), ABRUPT_ONSET),
+        C.count_at_least("spikes during the first ramp", _n(t, fast_on, fast_end + 1e-3), 4),
+        C.count_at_least("spikes during the slower ramp", _n(t, trials[1][0], trials[1][2] + 1e-3), 3),
+        C.count_at_least("spikes during the slowest ramp", _n(t, trials[2][0], trials[2][2] + 1e-3), 3),
+        C.count_at_most("spikes before a third of a slower ramp's slow part", early, 0),
+        C.fraction_at_most("|v before a slower ramp - rest| / (threshold - rest)", recovered, BETWEEN_TRIALS),
+        C.Criterion("onset growth at the slowest ramp - 0.8 x at the slower one, / onset interval",
+                    (grew_again - CONVERGING * jnp.maximum(grew, 0.0)) / onset[1], high=0.0, scale=0.1),
+        C.ratio_at_most("first interval / second, slowest ramp", onset[2] / _nth(windows[2], 1), ABRUPT_ONSET),
         C.ratio_at_least("first interval / last, first ramp (rate rises with the input)",
-                         _nth(fast, 0) / _nth(fast, -1), 1.2),
+                         onset[0] / _nth(windows[0], -1), 1.2),
     ]
 
 

@@ -5,11 +5,11 @@ the searchable stimulus parameters, in figure1.m's units; a model's `current_sca
 them to its own units. Each also carries figure1.m's own Izhikevich case (parameters, step,
 variant), which `jaxplaus reference izhikevich2004` reproduces.
 
-One protocol goes beyond figure1.m: class 2 excitability adds a second trial, the same ramp
-SLOWER times slower, after figure1.m's 300 ms. Class 2 means the neuron cannot fire at
-arbitrarily low rates; a single ramp cannot show that (a steep enough ramp lifts any neuron's
-first interval to a "non-zero rate"), a slower ramp can: a class 1 neuron's onset rate falls
-with the slope, a class 2 neuron's does not.
+One protocol goes beyond figure1.m: class 2 excitability adds two trials after figure1.m's
+300 ms, the same ramp going on SLOWER and SLOWER**2 times slower. Class 2 means the neuron
+cannot fire at arbitrarily low rates; a single ramp cannot show that (a steep enough ramp lifts
+any neuron's first interval to a "non-zero rate"), slower ramps can: a class 1 neuron's onset
+interval keeps growing as the ramp slows, a class 2 neuron's converges.
 """
 
 from __future__ import annotations
@@ -74,13 +74,37 @@ def pulse_train(duration, times, width, amplitude, case):
 
 G_AND_L = (0.04, 4.1, 108.0)
 
-# class 2's slow trial: figure1.m's ramp ends at 300 ms; after a pause to recover, the same ramp
-# SLOWER times slower runs long enough to rise a third as high (a neuron whose fast ramp fired
-# within its first third also reaches threshold in the slow one)
+# class 2's slower trials, after figure1.m's 300 ms, each after a pause to recover: the same ramp
+# rises at its own slope to LEAD_IN of its height, then goes on SLOWER and SLOWER**2 times
+# slower to SLOW_REACH of it. figure1.m's own class 2 cell starts firing at 28% of its ramp's
+# height, at 24% and 23% under the slower ramps: the lead-in spares the slowest trial the
+# seconds it would take to rise from rest, and the onset comes long after the slope changed.
 SLOWER = 8.0
+LEAD_IN = 0.15
+SLOW_REACH = 0.28
+RECOVERY_MS = 100.0
 CLASS_2_FAST = (30.0, 300.0)
-CLASS_2_SLOW_ONSET = 400.0
-CLASS_2_SLOW = (CLASS_2_SLOW_ONSET, CLASS_2_SLOW_ONSET + SLOWER * (CLASS_2_FAST[1] - CLASS_2_FAST[0]) / 3)
+
+
+def _slower_trials(fast, n):
+    """(onset, end of the lead-in, end, slope) of each slower trial, slopes relative to the first."""
+    span = fast[1] - fast[0]
+    trials, start = [], fast[1] + RECOVERY_MS
+    for k in range(1, n + 1):
+        kink = round(start + LEAD_IN * span, 1)
+        end = round(kink + SLOWER ** k * (SLOW_REACH - LEAD_IN) * span, 1)
+        trials.append((start, kink, end, SLOWER ** -k))
+        start = end + RECOVERY_MS
+    return tuple(trials)
+
+
+def _ramp_trial(onset, kink, end, slope, channel):
+    lead_in = kink - onset
+    return (Piece(onset, kink, level=0.0, slope=1.0, channel=channel),
+            Piece(kink, end, level=lead_in, slope=slope, channel=channel))
+
+
+CLASS_2_SLOWER = _slower_trials(CLASS_2_FAST, 2)
 
 PROTOCOLS = {
     "tonic_spiking": dc_step(100, 10, 14, Figure1Case(_iz(.02, .2, -65, 6, -70), .25, 5)),
@@ -93,11 +117,11 @@ PROTOCOLS = {
         300, (Piece(30, level=0.0, slope=1.0),), (gain("slope", 0.075, "ramp slope per ms"),),
         Figure1Case(_iz(.02, -.1, -55, 6, -60), .25, 10, quadratic=G_AND_L)),
     "class_2_excitability": Protocol(
-        CLASS_2_SLOW[1],
-        (Piece(level=-1.0, channel=0), Piece(*CLASS_2_FAST, level=0.0, slope=1.0, channel=1),
-         Piece(*CLASS_2_SLOW, level=0.0, slope=1.0 / SLOWER, channel=1)),
+        CLASS_2_SLOWER[-1][2],
+        (Piece(level=-1.0, channel=0), Piece(*CLASS_2_FAST, level=0.0, slope=1.0, channel=1))
+        + sum((_ramp_trial(*trial, channel=1) for trial in CLASS_2_SLOWER), ()),
         (gain("hyperpolarization", 0.5, "constant negative bias"),
-         gain("slope", 0.015, f"slope per ms of the first ramp (the second: {1 / SLOWER:g} of it)")),
+         gain("slope", 0.015, f"slope per ms of the first ramp (the others: 1/{SLOWER:g} and 1/{SLOWER**2:g} of it)")),
         Figure1Case(_iz(.2, .26, -65, 0, -64), .25, 14, duration_ms=CLASS_2_FAST[1])),
     "spike_latency": pulse_train(100, (10,), 3, 7.04, Figure1Case(_iz(.02, .2, -65, 6, -70), .2, 1)),
     "subthreshold_oscillations": pulse_train(200, (20,), 5, 2, Figure1Case(_iz(.05, .26, -60, 0, -62), .25, 1)),
