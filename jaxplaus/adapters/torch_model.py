@@ -94,7 +94,10 @@ def recording(tr: Trace, dt_ms: float, t_end: float, block_len: int) -> simulate
     counted, v = counted.reshape(shape), tr.v.reshape(shape)
     first = np.argmax(counted, axis=-1)
     last = block_len - 1 - np.argmax(counted[..., ::-1], axis=-1)
-    finite = tr.state_finite.reshape(shape)[..., -1].all(-1)  # record checks the state at block ends
+    # as `simulate.record`: the state at block ends, except in blocks that start after t_end (they
+    # only pad a batch to a common length; a blow-up there is not part of the run)
+    padding = np.arange(blocks) * block_len * dt > np.float32(t_end)
+    finite = (tr.state_finite.reshape(shape)[..., -1] | padding).all(-1)
     return simulate.Recording(*simulate.coded_blocks(counted.sum(-1), first, last), v[..., -1], v.max(-1), finite)
 
 

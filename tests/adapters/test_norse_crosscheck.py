@@ -71,6 +71,20 @@ def test_norse_port_replays_bit_for_bit(tmp_path):
         assert p["passed_jaxplaus"] == p["passed_norse"]
 
 
+def test_a_blow_up_after_its_protocol_ends_does_not_fail_a_replay(tmp_path):
+    # an inhibition-induced bursting optimum (a < 0: u runs away once the stimulus ends) replayed
+    # beside class 2's 3-s protocol: the batch runs it on long after its 350 ms, into overflow
+    model = models.get("izhikevich", u_uses_new_v=False)
+    entries = {"inhibition_induced_bursting": (dict(a=-0.01934, b=-0.10014, c=-40.0, d=10.0, v0=-55.0),
+                                               {"baseline": 13.5646, "inhibition": 18.0117}),
+               "class_2_excitability": figure1_entries(["class_2_excitability"])["class_2_excitability"]}
+    entries = {name: (norse_counterpart(model, model.param_space.complete(params), 0.25).params, stimulus)
+               for name, (params, stimulus) in entries.items()}
+    report = adapter.crosscheck_run(write_run(tmp_path / "port", "norse_izhikevich", entries))
+    for p in report["patterns"].values():
+        assert p["status"] == "agree" and p["max_abs_dv"] == 0.0
+
+
 def test_adex_difference_is_spike_detection(tmp_path):
     defaults = models.get("adex").param_space.defaults()
     entries = {"tonic_spiking": (defaults, {"amplitude": 560.0})}
