@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from jaxplaus import models, patterns, simulate
+from jaxplaus import models, patterns, reference, simulate
 from jaxplaus.patterns import criteria as C
 from jaxplaus.patterns.protocols import CLASS_2_FAST, CLASS_2_SLOWER, SLOWER
 
@@ -54,6 +54,16 @@ def test_a_lif_onset_interval_grows_by_tau_ln_8_at_every_slower_ramp_and_fails_o
     assert slowest - slower == pytest.approx(tau * math.log(SLOWER), rel=0.15)
     assert [name for name in failed if not name.startswith(CONVERGENCE)] == []
     assert any(name.startswith(CONVERGENCE) for name in failed)
+
+
+def test_figure1_class_1_cell_onset_interval_grows_faster_with_every_slower_ramp():
+    case = patterns.get("class_1_excitability").protocol.figure1  # a saddle-node on a cycle
+    model = reference.figure1_model(case)
+    full = model.param_space.complete(case.params)
+    response = simulate.single(model, full, PROTOCOL.pieces, [0.5, 0.075], 0.1, PROTOCOL.duration_ms)
+    first, slower, slowest = onset_intervals(response)
+    assert slowest - slower > slower - first > first  # 40.7, 95.7, 183.7 ms
+    assert not bool(CLASS_2.validate(response, np.float32([0.5, 0.075]), model.threshold(full)))
 
 
 @pytest.mark.parametrize("dt", [0.25, 0.1, 0.05])
