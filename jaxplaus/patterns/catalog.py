@@ -268,27 +268,37 @@ def class_1_excitability(r, gains, m, v_th):
     ]
 
 
-def _ramp_trials(m: Marks):
-    """The ramps of one channel joined into trials (a ramp that starts where the one before
-    ends goes on the same trial): per trial (onset, start of its last ramp, end, last slope)."""
+class _RampTrial(NamedTuple):
+    """Ramps of one channel, each starting where the one before ends."""
+
+    onset: float
+    last_onset: float  # where its last (slowest) ramp starts
+    end: float
+    slope: float  # of its last ramp
+    channel: int
+
+
+def _ramp_trials(m: Marks) -> list[_RampTrial]:
+    """The stimulus's ramps joined into trials (a ramp that starts where the one before ends, on
+    its channel, goes on the same trial)."""
     trials = []
     for (on, off, ch, _), slope in zip(m.ramps, m.ramp_slopes):
-        if trials and ch == trials[-1][4] and abs(on - trials[-1][2]) < 1e-6:
-            trials[-1] = (trials[-1][0], on, off, slope, ch)
+        if trials and ch == trials[-1].channel and abs(on - trials[-1].end) < 1e-6:
+            trials[-1] = trials[-1]._replace(last_onset=on, end=off, slope=slope)
         else:
-            trials.append((on, on, off, slope, ch))
-    return [t[:4] for t in trials], {t[4] for t in trials}
+            trials.append(_RampTrial(on, on, off, slope, ch))
+    return trials
 
 
-def _slowing_ramps(m: Marks):
+def _slowing_ramps(m: Marks) -> list[_RampTrial] | None:
     """Three ramp trials of one channel, each later and ending slower than the one before, the
     first a single ramp; else None."""
     if m.pulses or m.inhibitions or m.steps:
         return None
-    trials, channels = _ramp_trials(m)
-    if len(trials) != 3 or len(channels) != 1 or trials[0][0] != trials[0][1]:
+    trials = _ramp_trials(m)
+    if len(trials) != 3 or len({t.channel for t in trials}) != 1 or trials[0].onset != trials[0].last_onset:
         return None
-    if not all(math.isfinite(end) for _, _, end, _ in trials) or not trials[0][3] > trials[1][3] > trials[2][3]:
+    if not all(math.isfinite(t.end) for t in trials) or not trials[0].slope > trials[1].slope > trials[2].slope:
         return None
     return trials
 
@@ -320,19 +330,20 @@ def class_2_excitability(r, gains, m, v_th):
     if trials is None:
         return [C.not_applicable("no ramp followed by two slower ones")]
     t = r.spike_times
-    windows = [F.window_intervals(t, on, end + 1e-3) for on, _, end, _ in trials]
+    first, slower, slowest = trials
+    windows = [F.window_intervals(t, trial.onset, trial.end + 1e-3) for trial in trials]
     onset = [_nth(isi, 0) for isi in windows]
     grew, grew_again = onset[1] - onset[0], onset[2] - onset[1]
-    fast_on, _, fast_end, _ = trials[0]
-    v_rest = F.resting_voltage(r, fast_on)
+    v_rest = F.resting_voltage(r, first.onset)
     span = v_th - v_rest
-    recovered = jnp.maximum(*[jnp.abs(F.voltage_at(r, on) - v_rest) / span for on, _, _, _ in trials[1:]])
-    early = sum(_n(t, on, slow + SETTLED_SLOPE * (end - slow)) for on, slow, end, _ in trials[1:])
+    recovered = jnp.max(jnp.stack([jnp.abs(F.voltage_at(r, trial.onset) - v_rest) / span for trial in trials[1:]]))
+    early = sum(_n(t, trial.onset, trial.last_onset + SETTLED_SLOPE * (trial.end - trial.last_onset))
+                for trial in trials[1:])
     return [
-        _silent_before(t, fast_on),
-        C.count_at_least("spikes during the first ramp", _n(t, fast_on, fast_end + 1e-3), 4),
-        C.count_at_least("spikes during the slower ramp", _n(t, trials[1][0], trials[1][2] + 1e-3), 3),
-        C.count_at_least("spikes during the slowest ramp", _n(t, trials[2][0], trials[2][2] + 1e-3), 3),
+        _silent_before(t, first.onset),
+        C.count_at_least("spikes during the first ramp", _n(t, first.onset, first.end + 1e-3), 4),
+        C.count_at_least("spikes during the slower ramp", _n(t, slower.onset, slower.end + 1e-3), 3),
+        C.count_at_least("spikes during the slowest ramp", _n(t, slowest.onset, slowest.end + 1e-3), 3),
         C.count_at_most("spikes before a third of a slower ramp's slow part", early, 0),
         C.fraction_at_most("|v before a slower ramp - rest| / (threshold - rest)", recovered, BETWEEN_TRIALS),
         C.Criterion(f"onset growth at the slowest ramp - {CONVERGING:g} x at the slower one, / onset interval",
