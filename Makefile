@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install "torch==2.13.0"
 	$(BIN)/pip install -e ".[test]" "optuna>=3.6" cmaes h5py
 	$(BIN)/pip install --no-deps norse nir nirtorch
-	$(BIN)/python -c "import jaxplaus, evosax, norse, optuna"  # fail loudly on a missing step
+	$(BIN)/python -c "import jaxplaus, evosax, norse, optuna, xdist"  # fail loudly on a missing step
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,8 +24,9 @@ demo: $(STAMP)
 	JAX_PLATFORMS=cpu $(BIN)/jaxplaus assess --model adex --out demo-run/adex
 	@echo "report: demo-run/adex/report.html"
 
+# One worker per core, each test file on one worker (its module fixtures are built once).
 test: $(STAMP)
-	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q tests
+	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q -n auto --dist loadfile tests
 
 bench: $(STAMP)
 	JAX_PLATFORMS=cpu $(BIN)/python benchmarks/throughput.py
