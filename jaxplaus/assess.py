@@ -237,8 +237,10 @@ def _next_phase_starts(p: Plan, second: Phase, outcome: dict, verdicts: validate
     cube (NaN: at random), from the phases before (`outcome`, `verdicts`: see `_joined`). Optima
     tend to cluster across patterns of one model, so each pattern's runs of each kind (wide,
     physiological) begin at its own best candidate of that kind so far, then at the validated
-    optima of other patterns (its input class first, their model parameters with its own
-    stimulus), the last one at random."""
+    optima of other patterns (their model parameters with its own stimulus), the last one at
+    random. The other optima are taken farthest first (`_spread`): a pattern the first phase
+    missed often lives in a region of its own, such as Izhikevich's a < 0 cells, and the
+    optima nearest its own best would start it where it failed."""
     n_model, dim2 = p.evaluator.n_model, second.evaluator.dim
     restarts = second.search.restarts
     wide_opt, phys_opt = validate.choose(verdicts, False), validate.choose(verdicts, True)
@@ -255,16 +257,28 @@ def _next_phase_starts(p: Plan, second: Phase, outcome: dict, verdicts: validate
                 continue
             best_own = own[np.argmin(np.where(mine, outcome["loss"][rows[i]], np.inf))]
             chosen = phys_opt if physiological else wide_opt
-            same_class = p.evaluator.patterns[i].input_class
-            others = sorted((q for q in range(len(p.evaluator.patterns)) if q != i and chosen[q] >= 0 and q in rows),
-                            key=lambda q: p.evaluator.patterns[q].input_class != same_class)
-            points = [best_own] + [np.concatenate([outcome["z"][rows[q], chosen[q], :n_model], best_own[n_model:]])
-                                   for q in others]
+            others = [outcome["z"][rows[q], chosen[q], :n_model]
+                      for q in range(len(p.evaluator.patterns)) if q != i and chosen[q] >= 0 and q in rows]
+            points = [best_own] + [np.concatenate([z, best_own[n_model:]])
+                                   for z in _spread(best_own[:n_model], others, len(runs) - 1)]
             for run, z in zip(runs, points):
                 if physiological and second.search.sub_box is not None:
                     z = np.concatenate([(z[:n_model] - low[:n_model]) / (high[:n_model] - low[:n_model]), z[n_model:]])
                 starts[j, run] = np.clip(z[:dim2], 0.0, 1.0)
     return starts
+
+
+def _spread(origin, points, k: int) -> list:
+    """Up to k of `points` [dim] chosen one by one, each the farthest (Euclidean, in the cube)
+    from `origin` and those chosen before it: a maximin design over the known optima."""
+    chosen, left = [np.asarray(origin)], [np.asarray(x) for x in points]
+    picked = []
+    while left and len(picked) < k:
+        gaps = [min(np.linalg.norm(x - c) for c in chosen) for x in left]
+        best = left.pop(int(np.argmax(gaps)))
+        chosen.append(best)
+        picked.append(best)
+    return picked
 
 
 def _resolved_in_search(ph: Phase, state) -> int:
@@ -286,13 +300,14 @@ def _stalled(progress: list[int], min_chunks: int, patience: int, total: int) ->
 def _run_phase(config, ph: Phase, state, history, done, timings, progress, checkpoint, stop_after, desc,
                compiled: dict, progress_log=None, stall=None):
     """Advance a phase chunk by chunk from chunk `done`; returns (state, history, chunks done,
-    finished). `compiled` keeps each search's compiled chunk (a continued phase reuses the
-    first's); with `stall` (min chunks, patience, total), the phase also finishes when the
+    finished). `compiled` keeps each search's compiled chunk, by what the program depends on
+    (a continued phase reuses the first's, a round on the same patterns the round's before); with `stall` (min chunks, patience, total), the phase also finishes when the
     answers found in the search (logged per chunk in `progress_log`) stop growing."""
     t0 = time.perf_counter()
-    if ph.search not in compiled:
-        compiled[ph.search] = ph.search.compile_chunk(state, CHUNK)
-    step = compiled[ph.search]
+    key = _program_key(ph)
+    if key not in compiled:
+        compiled[key] = ph.search.compile_chunk(state, CHUNK)
+    step = compiled[key]
     timings["compile_s"] += time.perf_counter() - t0
     with _progress(ph.generations, done * CHUNK, progress, desc) as bar:
         for chunk in range(done, ph.chunks):
@@ -312,6 +327,13 @@ def _run_phase(config, ph: Phase, state, history, done, timings, progress, check
             bar.set_postfix(passed=int(np.asarray(state.best_passed).reshape(len(ph.indices), -1).any(1).sum()))
             checkpoint(state, history, done)
     return state, history, done, True
+
+
+def _program_key(ph: Phase) -> tuple:
+    """What a phase's compiled chunk depends on beyond the assessment's configuration (phases
+    with equal keys run the same program)."""
+    s = ph.search
+    return ph.indices, s.population, s.modes, ph.evaluator.divisors, s.ipop_generations, s.sub_box is None
 
 
 def _to_full_cube(p: Plan, ph: Phase, z):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jaxplaus import assess as A
 from jaxplaus import search, store
@@ -194,3 +196,39 @@ def test_wide_bounds_send_every_other_run_into_the_physiological_ranges(model):
     assert A.plan(A.AssessConfig(**SMALL, physiological_runs=False)).search.sub_box is None
     assert A.plan(A.AssessConfig(**{**SMALL, "bounds": "physiological"})).search.sub_box is None
     assert A.plan(A.AssessConfig(**{**SMALL, "model": "n2d2"})).search.sub_box is None  # no ranges declared
+
+
+def test_other_optima_are_spread_farthest_first():
+    origin = np.zeros(2)
+    points = [np.array([1.0, 0.0]), np.array([0.9, 0.1]), np.array([0.0, 0.5]), np.array([0.1, 0.0])]
+    picked = A._spread(origin, points, 3)
+    # farthest from the origin, then farthest from both, then the one whose nearest chosen point is farthest
+    np.testing.assert_array_equal(np.stack(picked), [[1.0, 0.0], [0.0, 0.5], [0.9, 0.1]])
+    assert len(A._spread(origin, points, 10)) == 4 and A._spread(origin, [], 2) == []
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)), min_size=2, max_size=12),
+       st.integers(1, 5))
+def test_each_spread_pick_is_the_farthest_left(points, k):
+    points = [np.asarray(p) for p in points]
+    origin = np.full(3, 0.5)
+    picked = A._spread(origin, points, k)
+    chosen = [origin]
+    left = list(points)
+    for p in picked:
+        gap = lambda x: min(np.linalg.norm(x - c) for c in chosen)  # noqa: E731
+        assert gap(p) >= max(gap(x) for x in left) - 1e-12
+        left.pop(next(j for j, x in enumerate(left) if x is p))
+        chosen.append(p)
+
+
+def test_a_round_on_the_same_patterns_reuses_the_compiled_program():
+    config = A.AssessConfig(**SMALL)
+    p = A.plan(config)
+    twice = [A._phase(config, p.evaluator.model, (1, 2), 20, 4096, ipop=False, modes=["odd", "all"],
+                      steps=A.SECOND_PHASE_STEPS) for _ in range(2)]
+    assert twice[0].search is not twice[1].search
+    assert A._program_key(twice[0]) == A._program_key(twice[1])
+    other = A._phase(config, p.evaluator.model, (1, 2), 20, 4096, ipop=False, modes=["all", "all"],
+                     steps=A.SECOND_PHASE_STEPS)
+    assert A._program_key(other) != A._program_key(twice[0])

@@ -24,6 +24,11 @@ from jaxplaus.evaluate import Evaluator
 from jaxplaus.search.strategies import Strategy
 
 
+# A population-based run given a start draws its population within +-SEEDED_SPREAD (of the
+# cube's side) of it.
+SEEDED_SPREAD = 0.05
+
+
 class LoopState(NamedTuple):
     """Per-run arrays have one entry per run slot (patterns x restarts); in later IPOP phases,
     with fewer runs, slot j of a pattern holds run j, and the other slots keep their bests."""
@@ -155,8 +160,12 @@ class Search:
         if self.strategy.population_based:
             pop = jax.random.uniform(k_start, (n, population, dim))
             if given is not None:
+                # a run given a start begins with its whole population near it, the start itself
+                # first: one seeded member among random ones would be moved by the random ones'
+                # differences (DE) and its neighbourhood hardly searched
                 pop = pop.reshape(self.n_patterns, runs, population, dim)
-                pop = pop.at[:, :, 0].set(jnp.where(jnp.isnan(given), pop[:, :, 0], given)).reshape(n, population, dim)
+                near = jnp.clip(given[:, :, None] + SEEDED_SPREAD * (2.0 * pop - 1.0), 0.0, 1.0).at[:, :, 0].set(given)
+                pop = jnp.where(jnp.isnan(given)[:, :, None], pop, near).reshape(n, population, dim)
             fitness = jnp.full((n, population), jnp.inf)
             states = jax.vmap(algo.init, in_axes=(0, 0, 0, None))(init_keys, pop, fitness, params)
         else:  # each restart starts from its own random point of the cube's interior

@@ -110,3 +110,18 @@ def test_odd_runs_search_inside_the_sub_box_and_find_what_lives_there():
     assert ((best[:, 0::2] < BOX[0]) | (best[:, 0::2] > BOX[1])).any()  # the other runs roam the cube
     assert np.asarray(boxed.best_passed).reshape(4, 8)[:, 1::2].any(axis=1).all()
     assert not np.asarray(whole.best_passed).any()
+
+
+def test_a_population_given_a_start_begins_around_it_and_the_others_at_random():
+    runner = search.Search(Rastrigin(batch=32), search.get("de"), population=8, restarts=4)
+    start = np.full((4, 4, 4), np.nan, np.float32)
+    start[:, 0] = 0.9  # near a corner: the spread is clipped to the cube
+    start[2, 1] = 0.3
+    population = np.asarray(runner.init(0, start).strategy[0].population).reshape(4, 4, 8, 4)
+    seeded = ~np.isnan(start[:, :, 0])
+    np.testing.assert_array_equal(population[seeded][:, 0], start[seeded])
+    gap = np.abs(population[seeded] - start[seeded][:, None])
+    assert (gap <= search.loop.SEEDED_SPREAD + 1e-6).all() and (gap > 0).any()
+    assert ((population >= 0) & (population <= 1)).all()
+    unseeded = population[~seeded].reshape(-1, 4)
+    assert unseeded.min() < 0.2 and unseeded.max() > 0.8  # the whole cube
