@@ -44,13 +44,10 @@ from jaxplaus.patterns import criteria as C
 
 DURATION_GROUPS_MS = (110.0, 230.0, 450.0)  # split points: <=110 ms, <=230 ms, <=450 ms, longer
 
-# Candidates per pattern evaluated at once, by backend. Unchunked, a 4096-candidate evaluation on
-# the 2-core CPU spent a third of its CPU time in the kernel, faulting in fresh pages for its
-# 0.8 GB of records; in chunks of 256 (50 MB of records for Izhikevich's 20 patterns) the
-# 16384-candidate evaluation ran 1.6x faster on one device and 2.3x split over both cores
-# (128-512 within 10%). On one H100, 1048576 Izhikevich candidates took 7.25 s in chunks of
-# 16384, 3.17 s in chunks of 65536 (about 13 GB of records) and 2.74 s in chunks of 131072, whose
-# compile took 52 s instead of 12. Other backends: a guess that keeps a chunk's records near 3 GB.
+# Candidates per pattern evaluated at once, by backend: on a CPU a chunk's records stay near the
+# cache instead of being allocated afresh each call; on a GPU larger chunks run faster until the
+# compile time grows (docs/performance.md, "Chunked evaluation"). Other backends: a guess that
+# keeps a chunk's records near 3 GB.
 CHUNK_CANDIDATES = {"cpu": 256, "gpu": 65536}
 DEFAULT_CHUNK_CANDIDATES = 16384
 
@@ -268,8 +265,8 @@ class Evaluator:
         return jax.tree.map(unchunk, scores)
 
     def _evaluate(self, z):
-        # keep the simulation and the scoring separate programs: fusing the scoring into the
-        # simulation's output made the whole evaluation several times slower on CPU
+        # a barrier between the simulation and the scoring, so XLA does not fuse the scoring into
+        # the simulation's outputs (docs/performance.md, "Simulation and scoring apart")
         return self.score_records(z, jax.lax.optimization_barrier(self.records(z)))
 
     def score_records(self, z, records) -> Scores:

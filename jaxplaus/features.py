@@ -34,9 +34,9 @@ def count_at_most(ascending, queries):
     position and halves its step. Sorted along axis 0 ([n, *batch]); queries [k, *batch] (or
     broadcasting to it) get counts [k, *batch], each in its own column.
 
-    `jnp.searchsorted(method="scan")` carries both ends of the interval; XLA:CPU then gathers
-    from the array once for each; with this single-carry search the spike times of one Evaluator
-    chunk took 13.9 ms against 26.7 ms (docs/benchmarks.md)."""
+    `jnp.searchsorted(method="scan")` carries both ends of the interval, and XLA:CPU then gathers
+    from the array once for each; this search gathers once a round (docs/performance.md, "Spike
+    slots by a binary search")."""
     n = ascending.shape[0]
     levels = n.bit_length()  # 2**levels > n: every count from 0 to n is reachable
     shape = jnp.broadcast_shapes(jnp.shape(queries), (1,) + ascending.shape[1:])
@@ -58,9 +58,10 @@ def response(rec: Recording, dt, block_len: int, max_spikes: int = MAX_SPIKES) -
     batch axes first ([*batch, max_spikes], [*batch, blocks])."""
     # Each block fills a slot with its first spike and, when it holds two or more, one with its
     # last: slot k lies in the last block whose earlier blocks fill at most k (the simulation
-    # counts them). A binary search over blocks finds it; on CPU this is about 3x faster than
-    # scattering every block's spikes to their slots, as the arrays stay [max_spikes] small.
-    # Searching blocks in the loop's own layout spares a transposed copy of the records.
+    # counts them). A binary search over blocks finds it, with arrays [max_spikes] small, where a
+    # scatter of every block's spikes to their slots is slower (docs/performance.md, "Spike slots
+    # by a binary search"). Searching blocks in the loop's own layout spares a transposed copy of
+    # the records (docs/performance.md, "Records read in the loop's layout").
     if max_spikes > simulate.MAX_SLOTS_BEFORE:
         raise ValueError(f"at most {simulate.MAX_SLOTS_BEFORE} spike slots, not {max_spikes}")
     batch = rec.n_slots.shape
@@ -114,8 +115,8 @@ def last_valid(x):
 
 
 def nanmedian(x):
-    """`jnp.nanmedian` of a 1-D array, from the top half of a `lax.top_k` (XLA's CPU sort is
-    slow; a partial top-k of half the entries is 3-4x faster)."""
+    """`jnp.nanmedian` of a 1-D array, from the top half of a `lax.top_k`: XLA's CPU sort is
+    slow (docs/performance.md, "The median from a partial top-k")."""
     n = jnp.sum(~jnp.isnan(x))
     top = jax.lax.top_k(jnp.where(jnp.isnan(x), -jnp.inf, x), x.shape[-1] // 2 + 1)[0]  # descending
     # ranks (n - 1) // 2 and n // 2 from the top are the middle ones from the bottom too

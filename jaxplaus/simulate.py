@@ -32,7 +32,7 @@ class Recording(NamedTuple):
 # its last, each into a slot of the run's spike times; the code holds how many slots the earlier
 # blocks fill and the steps of those two spikes. One array instead of four (count, first and
 # last time, a running count of slots): the scoring rearranges fewer bytes and runs no
-# cumulative sum (docs/benchmarks.md).
+# cumulative sum (docs/performance.md, "A block's spikes in one uint32").
 SLOT_BITS, STEP_BITS = 8, 12
 MAX_SLOTS_BEFORE = (1 << SLOT_BITS) - 1  # the count saturates here, above every slot features read
 MAX_BLOCK_LEN = 1 << STEP_BITS
@@ -95,12 +95,9 @@ class LoopShape(NamedTuple):
     unroll_blocks: int = 1  # `lax.scan` unroll of the blocks
 
 
-# Read when `record` is traced. The barrier measured 4-10% faster on XLA:CPU with earlier jax
-# (in jax 0.10.2 it no longer shows in the compiled HLO, and dropping it was within the noise),
-# and unrolling was no faster there. On an H100 every step and 8 blocks unrolled, without the
-# barrier, made a 64-candidate evaluation 5.8x faster, but its compile took 10x longer
-# (docs/benchmarks.md). So that is no backend's default; `benchmarks/throughput.py
-# --loop-unroll-steps N ...` measures others.
+# Read when `record` is traced. Nothing unrolled on any backend: unrolling slows XLA:CPU and, on
+# a GPU, multiplies the compile time (docs/performance.md, "The recording loop's layout");
+# `benchmarks/throughput.py --loop-unroll-steps N ...` measures other layouts.
 LOOP_SHAPE = LoopShape()
 
 
@@ -113,9 +110,9 @@ def record(model, params, wave: stimuli.Waveform, gains, dt, t_end, blocks: int,
     # The inner scan carries only the model state and hands out each step's recorded v and spike
     # flag; the block is summarised from those afterwards. XLA:CPU has no multi-output fusion:
     # every array a step produces is its own loop that evaluates the model step again, so with
-    # blocks of several steps the flag travels in v's lowest bit, one array instead of two (the
-    # recording loop 1.25x faster; carrying summaries instead was slower, docs/benchmarks.md). At
-    # full resolution (one step a block) v stays exact, so traces match Norse's bit for bit.
+    # blocks of several steps the flag travels in v's lowest bit, one array instead of two
+    # (docs/performance.md, "The spike flag in v's lowest bit"). At full resolution (one step a
+    # block) v stays exact, so traces match Norse's bit for bit.
     exact = block_len == 1
 
     def step(state, k):
@@ -160,7 +157,8 @@ def spike_steps(flags):
     """(count, first step, last step) of a block's spike flags (bool or 0/1), one a step (both
     steps 0 without spikes). Up to MASK_STEPS steps one reduction makes a bit mask, read by
     population count and leading zeros: each summary of a block is a pass of its own in the loop
-    (XLA:CPU), and three reductions (a count, two argmax) cost 5% of a whole evaluation."""
+    (XLA:CPU), so one reduction replaces three (docs/performance.md, "A block's spike count from
+    one bit mask")."""
     steps = flags.shape[0]
     if steps > MASK_STEPS:
         count = jnp.sum(flags, dtype=jnp.int32)

@@ -94,7 +94,7 @@ def current(w: Waveform, gains, t, dt):
     """The input current at time t: sum over channels of gain * channel value."""
     values = channel_values(w, t, dt, gains.shape[-1])
     # written out per channel (there are few), not as a dot: under vmap a dot becomes a batched
-    # matmul call on every step, which doubled the cost of a simulation step on CPU
+    # matmul call on every step (docs/performance.md, "The stimulus summed per channel")
     terms = [values[..., c] * gains[..., c] for c in range(gains.shape[-1])]
     return functools.reduce(jnp.add, terms)
 

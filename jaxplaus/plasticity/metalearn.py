@@ -71,7 +71,8 @@ def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_tri
     With `connectivity_per_trial=False` the trials of one call share one connectivity (still
     redrawn every call, i.e. every generation) while initial weights, w_max, input rate and
     noise are redrawn per trial as SPEC lists: on a CPU, gathers through per-trial (batched)
-    index arrays cost ~2.5x more than through one shared array (measured, docs/metalearn.md).
+    index arrays cost more than through one shared array (docs/performance.md, "One
+    connectivity per generation").
 
     `trial_draws="stratified"` places the trials' w_max and input rate on a Latin hypercube
     (with 2 trials: one input rate in each half of its range) instead of drawing them

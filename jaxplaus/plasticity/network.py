@@ -14,9 +14,9 @@ spikes (`event_sizes`): `quiet_events` for a network near its target rate, `max_
 synchronous steps (the onset burst, up to ~8% of E in one step; a population event of a
 network whose rate is fine, 7% of E measured at a 5-10 Hz filtered rate; a runaway network
 without plasticity, up to 11%), and the whole population beyond that. No spike is ever
-dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). A multi-pass
-`while_loop` was tried first: under vmap it selects its whole carry (weights included) on every
-extra pass, and runaway candidates made a generation ~40x slower.
+dropped. A batch takes the size its busiest network needs (`step`, `batch_axes`). Not a
+multi-pass `while_loop`: under vmap it selects its whole carry (weights included) on every extra
+pass (docs/performance.md, "Event arrays in four sizes").
 Postsynaptic plasticity needs a neuron's *incoming* synapses: `inmap[i, :]` lists their flat
 indices, padded out of bounds.
 """
@@ -73,9 +73,8 @@ class Network(NamedTuple):
         """The event-array sizes a step chooses from (population -> slots), smallest first: quiet,
         busy (`max_events`), a population event (an eighth of the population in one step) and
         the whole population, so no step drops a spike. The steps between them keep a rare large
-        step from costing the whole population's arrays: a batch of 22 networks without
-        plasticity (runaway at ~130 Hz, 11% of E in one step at most) simulated 0.5 s in 12 s
-        with the eighth and in 80 s without it (measured, docs/metalearn.md)."""
+        step from costing the whole population's arrays (docs/performance.md, "Event arrays in
+        four sizes")."""
         tiers = ({pop: self.quiet_events(pop) for pop in POPULATIONS},
                  {pop: self.max_events(pop) for pop in POPULATIONS},
                  {pop: max(self.max_events(pop), -(-self.size(pop) // 8)) for pop in POPULATIONS},

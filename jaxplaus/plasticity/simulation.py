@@ -24,10 +24,10 @@ TAU_FILTER = 1.0  # s, SPEC
 RATE_BOUNDS = (0.1, 100.0)  # Hz, SPEC: outside this band the network has blown up
 # A runaway network is synchronous long before its filtered rate leaves the band: without
 # plasticity 12% of steps have more E spikes than `max_events` (3x the 100 Hz bound in one step)
-# and the filtered rate passes 100 Hz only after 1.1-1.5 s; simulating that made early
-# generations 3-5x slower. A chunk in which more than this fraction of steps is that synchronous stops the run
-# as blown; a network near its target has a few such steps in a whole trial (measured,
-# docs/metalearn.md).
+# and the filtered rate passes 100 Hz only after 1.1-1.5 s, which a batch would wait for
+# (docs/performance.md, "Runaway networks stopped by their synchrony"). A chunk in which more than
+# this fraction of steps is that synchronous stops the run as blown; a network near its target
+# has a few such steps in a whole trial (measured, docs/metalearn.md).
 SYNCHRONY_LIMIT = 0.02
 STARTUP_S = 0.2  # s: the onset burst (every neuron charged at once) is synchronous in any network
 
