@@ -5,14 +5,15 @@ docs/metalearn.md quotes: wall seconds per biological second of one network, nex
     python benchmarks/brian2_network.py --network small --seconds 2
     python benchmarks/brian2_network.py --network small --seconds 2 --standalone   # C++ standalone
 
-Same model as `jaxplaus/plasticity/network.py` (SPEC section 2, "TIF"): conductance-based LIF
-in units of g_L, forward Euler at dt 0.1 ms, 5 ms refractoriness, 250 Poisson sources per neuron
-at w 0.1 (Brian2's `PoissonInput`: one binomial draw per neuron and step, like jaxplaus's one
-Poisson count), recurrent synapses drawn with the in-degree jaxplaus keeps (fixed probability
-here, fixed out-degree there: the same mean in-degree), and Vogels et al. 2011's rule on I->E
-in SPEC's co-active form (traces +1 per spike, on a pre spike dw = eta*(alpha + x_post), on a
-post spike dw = eta*x_pre, w clipped to [0, w_max]). Input 3 Hz, w_max 2.5. The first call
-(code generation and compilation) is timed apart from the measured run.
+Same model as `jaxplaus/plasticity/network.py` (the "TIF" network of Confavreux et al. 2025):
+conductance-based LIF in units of g_L, forward Euler at dt 0.1 ms, 5 ms refractoriness, 250
+Poisson sources per neuron at w 0.1 (Brian2's `PoissonInput`: one binomial draw per neuron and
+step, like jaxplaus's one Poisson count), recurrent synapses drawn with the in-degree jaxplaus
+keeps (fixed probability here, fixed out-degree there: the same mean in-degree), and Vogels et
+al. 2011's rule on I->E in Confavreux et al. 2025's co-active form (traces +1 per spike, on a pre
+spike dw = eta*(alpha + x_post), on a post spike dw = eta*x_pre, w clipped to [0, w_max]).
+Input 3 Hz, w_max 2.5. The first call (code generation and compilation) is timed apart from the
+measured run.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Known I->E rules on a metalearn run's held-out trials: the loss a hand-designed rule (Vogels et
-al. 2011) and a published meta-learned one (Confavreux et al. 2025, SPEC) get under the same
+al. 2011) and a published meta-learned one (Confavreux et al. 2025) get under the same
 protocol, as yardsticks for a learned rule's held-out loss.
 
     python benchmarks/metalearn_reference.py                      # the default metalearn config

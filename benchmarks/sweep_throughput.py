@@ -1,4 +1,4 @@
-"""Throughput of a sweep (neuron-steps/s) next to the bare-kernel ceiling of SPEC section 3.
+"""Throughput of a sweep (neuron-steps/s) next to this project's reference bare-kernel ceiling.
 
     python benchmarks/sweep_throughput.py --variants 50 --budget 768          # 2-core CPU
     python benchmarks/sweep_throughput.py --variants 1000 --budget 768        # one H100
@@ -17,7 +17,7 @@ import json
 import sys
 import time
 
-CEILING = {"cpu": 1.0e9, "gpu": 1.5e12}  # neuron-steps/s, SPEC section 3 (2-core CPU; one H100)
+CEILING = {"cpu": 1.0e9, "gpu": 1.5e12}  # neuron-steps/s, this project's reference (2-core CPU; one H100)
 
 
 def main(argv=None):

@@ -196,7 +196,8 @@ def agreement(ev: Evaluator, population: int, z=None) -> dict:
 
 
 def bare_izhikevich(population: int, steps: int, dt: float, unroll: int):
-    """SPEC section 3's ceiling: one Izhikevich population in a plain `lax.scan`, input from t."""
+    """This project's reference ceiling: one Izhikevich population in a plain `lax.scan`, input
+    from t."""
     a, b, c, d = (jnp.full(population, x, jnp.float32) for x in (0.02, 0.2, -65.0, 6.0))
     amplitude = jnp.linspace(0.0, 20.0, population, dtype=jnp.float32)
 

@@ -4,7 +4,8 @@ A stimulus is a `Waveform` (a fixed table of windowed linear pieces: steps, ramp
 baselines) times per-channel `gains`. The waveform's shape is the same for a whole population,
 so inside a vmapped scan it is evaluated once per time step and shared; each member scales it
 by its own gains (the searchable amplitudes). Computing the input from `t` this way avoids
-reading a precomputed [steps, population] array, which the SPEC measured to cost 4-7x on GPUs.
+reading a precomputed [steps, population] array, which this project's reference
+measurements (not repeated in this repository) put at 4-7x slower on GPUs.
 
 Windows follow figure1.m: `onset < t < offset` (strict) unless a bound is marked closed.
 A user stimulus is JSON naming its kind, e.g. {"kind": "step", "amplitude": 500, "onset_ms": 50}.

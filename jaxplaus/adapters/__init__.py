@@ -14,7 +14,8 @@ import importlib
 
 from jaxplaus.errors import UsageError
 
-# CPU torch first, so Norse's dependencies never pull a CUDA build (see SPEC.md, Norse).
+# CPU torch first, so Norse's dependencies never pull a CUDA build (`pip install norse` alone
+# pulls torchvision and a several-GB CUDA torch; docs/norse.md).
 INSTALL = {
     "torch": 'pip install "torch==2.13.0"',
     "norse": 'pip install "torch==2.13.0" && pip install --no-deps norse nir nirtorch',

@@ -1,4 +1,5 @@
-"""`jaxplaus metalearn`: meta-learn a plasticity rule in the E/I network (SPEC section 2)."""
+"""`jaxplaus metalearn`: meta-learn a plasticity rule in the E/I network (Confavreux et al.
+2025)."""
 
 from __future__ import annotations
 

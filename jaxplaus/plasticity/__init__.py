@@ -1,4 +1,5 @@
-"""Meta-learning synaptic plasticity rules in recurrent E/I spiking networks (SPEC section 2).
+"""Meta-learning synaptic plasticity rules in recurrent E/I spiking networks (Confavreux et al.
+2025, PLoS Comput. Biol. 21(4): e1012910).
 
 network     the TIF E/I network, event-driven sparse synapses, one `step`
 rules       plasticity rules (co-active 6/12/24, polynomial 21, MLP) by name

@@ -1,5 +1,6 @@
 """Reading a finished search: the learned covariance as a correlation matrix and its spectrum
-(SPEC: nearly rank 1, a valley of equally good rules), and mean-field fixed points."""
+(Confavreux et al. 2025: nearly rank 1, a valley of equally good rules), and mean-field fixed
+points."""
 
 from __future__ import annotations
 

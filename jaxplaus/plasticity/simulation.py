@@ -2,10 +2,10 @@
 detected so a run stops early.
 
 A run is a `lax.while_loop` over chunks; each chunk is a scan over steps. A network whose
-filtered E rate leaves the allowed band (SPEC), whose state stops being finite, or that runs
-away synchronously (SYNCHRONY_LIMIT) is marked blown at that time and the loop stops for it
-(under vmap, blown members are frozen while the others go on, and the loop ends when all are
-blown or done). Tasks plug in through two functions:
+filtered E rate leaves the allowed band (Confavreux et al. 2025), whose state stops being
+finite, or that runs away synchronously (SYNCHRONY_LIMIT) is marked blown at that time and the
+loop stops for it (under vmap, blown members are frozen while the others go on, and the loop
+ends when all are blown or done). Tasks plug in through two functions:
 `drive(t_index) -> (external_rate, learning)` and `observe(acc, t_index, filtered_rate, spiked)`.
 """
 
@@ -20,8 +20,8 @@ from jax import lax
 
 from jaxplaus.plasticity.network import Network, State, Trial, step
 
-TAU_FILTER = 1.0  # s, SPEC
-RATE_BOUNDS = (0.1, 100.0)  # Hz, SPEC: outside this band the network has blown up
+TAU_FILTER = 1.0  # s, Confavreux et al. 2025
+RATE_BOUNDS = (0.1, 100.0)  # Hz, Confavreux et al. 2025: outside this band the network blew up
 # A runaway network is synchronous long before its filtered rate leaves the band: without
 # plasticity 12% of steps have more E spikes than `max_events` (3x the 100 Hz bound in one step)
 # and the filtered rate passes 100 Hz only after 1.1-1.5 s, which a batch would wait for

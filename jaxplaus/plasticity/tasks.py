@@ -1,6 +1,7 @@
-"""Tasks a plasticity rule is scored on (SPEC section 2): network stability and familiarity.
+"""Tasks a plasticity rule is scored on (Confavreux et al. 2025): network stability and
+familiarity.
 
-A task turns (rule parameters, one trial) into a finite loss. Blown-up networks get the SPEC
+A task turns (rule parameters, one trial) into a finite loss. Blown-up networks get the paper's
 penalty 160*(exp(-t_blowup/T_total) + 1), which is larger the earlier the blow-up, and any
 non-finite loss (a rule that makes NaN weights) is replaced by the largest penalty, 320, so a
 strategy is never poisoned.
@@ -78,8 +79,9 @@ class Stability(NamedTuple):
 
 class Familiarity(NamedTuple):
     """Inputs on a 2-D grid; two familiar patterns are shown while plastic, then plasticity is
-    frozen and familiar and novel patterns are shown once each. Loss (SPEC): each familiar
-    response r <= 20 Hz adds 1 - r/20, each novel response r >= 10 Hz adds (r - 10)/90.
+    frozen and familiar and novel patterns are shown once each. Loss (Confavreux et al. 2025):
+    each familiar response r <= 20 Hz adds 1 - r/20, each novel response r >= 10 Hz adds
+    (r - 10)/90.
 
     Each neuron draws its `n_input` sources from the grid; a pattern raises the rate of a
     rectangular patch of `pattern_size` sources to U[15, 20] Hz, so a neuron's input rate is
@@ -183,8 +185,9 @@ def _finite_loss(loss, trial):
     return jnp.where(jnp.isfinite(loss) & ~bad_connectivity, loss, WORST_PENALTY)
 
 
-# Durations per network preset: `full` is SPEC's protocol; `small` is shortened so the default
-# meta-learning run fits a 2-core CPU (the dynamics settle within ~1 s, see docs/metalearn.md).
+# Durations per network preset: `full` is Confavreux et al. 2025's protocol; `small` is shortened
+# so the default meta-learning run fits a 2-core CPU (the dynamics settle within ~1 s, see
+# docs/metalearn.md).
 TASKS = {
     ("stability", "full"): Stability(),
     ("stability", "small"): Stability(train_range=(2.0, 3.0), score_s=1.0),

@@ -6,7 +6,7 @@ import pytest
 
 from jaxplaus import reference
 
-# spike counts of figure1.m's exact scheme (SPEC section 1)
+# spike counts of figure1.m's exact scheme (Izhikevich 2004's public figure1.m, run as written)
 FIGURE1_SPIKES = [5, 1, 28, 6, 6, 6, 10, 14, 1, 1, 1, 1, 1, 7, 1, 5, 1, 1, 3, 12]
 
 

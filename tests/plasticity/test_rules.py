@@ -30,7 +30,8 @@ def test_vogels_fixed_point_is_rho0_and_independent_of_presynaptic_rate():
 
 
 def test_published_ie_rule_fixed_point_near_spec_value():
-    # SPEC: tau_pre 54 ms, tau_post 98 ms, alpha -1.41, beta 0.015, gamma 0.72, kappa 1.08 -> 9.8 Hz
+    # Confavreux et al. 2025: tau_pre 54 ms, tau_post 98 ms, alpha -1.41, beta 0.015, gamma 0.72,
+    # kappa 1.08 -> 9.8 Hz
     theta = R.confavreux2025_ie()
     assert R.coactive_fixed_point(theta, 50.0) == pytest.approx(9.8, rel=0.02)
 

@@ -1,6 +1,6 @@
 """Blow-up detection of `simulation.run`: a runaway network is stopped by its synchrony soon after
-the onset, long before its filtered rate leaves SPEC's band; a network held by Vogels' rule,
-whose onset burst is just as synchronous, is not stopped."""
+the onset, long before its filtered rate leaves the (0.1, 100) Hz band of Confavreux et al. 2025;
+a network held by Vogels' rule, whose onset burst is just as synchronous, is not stopped."""
 
 import jax
 import jax.numpy as jnp
