@@ -300,9 +300,10 @@ def _stalled(progress: list[int], min_chunks: int, patience: int, total: int) ->
 def _run_phase(config, ph: Phase, state, history, done, timings, progress, checkpoint, stop_after, desc,
                compiled: dict, progress_log=None, stall=None):
     """Advance a phase chunk by chunk from chunk `done`; returns (state, history, chunks done,
-    finished). `compiled` keeps each search's compiled chunk, by what the program depends on
-    (a continued phase reuses the first's, a round on the same patterns the round's before); with `stall` (min chunks, patience, total), the phase also finishes when the
-    answers found in the search (logged per chunk in `progress_log`) stop growing."""
+    finished). `compiled` keeps the compiled chunks by what each program depends on (a
+    continued phase reuses the first's, a round on the same patterns the round's before); with
+    `stall` (min chunks, patience, total), the phase also finishes when the answers found in
+    the search (logged per chunk in `progress_log`) stop growing."""
     t0 = time.perf_counter()
     key = _program_key(ph)
     if key not in compiled:
