@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 
 from jaxplaus.errors import UsageError
@@ -110,6 +111,12 @@ def main(argv=None) -> int:
             render = getattr(args, "render", None)
             as_json = getattr(args, "json", False)
             emit(document, as_json, None if as_json or render is None else render(document))
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return 0
+    except BrokenPipeError:
+        # the reader has gone (`jaxplaus runs --json | head`): the work is done and stored, and
+        # nothing more can be said on stdout; stdout goes to devnull so the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except UsageError as err:
         print(f"jaxplaus: error: {err}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """The command-line contract: JSON keys, and one clear line with exit code 2 for bad input."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,14 @@ def test_console_script_reports_bad_input_without_traceback():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(as_json):
+    """`jaxplaus patterns --json | head -c 1`: stdout's reader is gone before the document is written."""
+    read, write = os.pipe()
+    os.close(read)  # every write to the pipe now fails with EPIPE
+    command = [JAXPLAUS, "patterns"] + (["--json"] if as_json else [])
+    proc = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write)
+    assert proc.returncode == 0 and proc.stderr == ""
