@@ -115,13 +115,21 @@ def _number(spec: Mapping, key: str, default=None, positive=False) -> float:
     return float(value)
 
 
-def _step(spec):
+def _window(spec):
+    """(onset, offset) in ms; an offset at or before the onset would silently make another input."""
     on, off = _number(spec, "onset_ms", 0.0), _number(spec, "offset_ms", INF)
+    if off <= on:
+        raise UsageError(f"stimulus field 'offset_ms' ({off:g}) must come after 'onset_ms' ({on:g})")
+    return on, off
+
+
+def _step(spec):
+    on, off = _window(spec)
     return [Piece(on, off, _number(spec, "amplitude"))] + _baseline(spec)
 
 
 def _ramp(spec):
-    on, off = _number(spec, "onset_ms", 0.0), _number(spec, "offset_ms", INF)
+    on, off = _window(spec)
     return [Piece(on, off, _number(spec, "start", 0.0), _number(spec, "slope"))] + _baseline(spec)
 
 
@@ -152,6 +160,13 @@ KINDS = {
     "pulses": (_pulses, "amplitude, times_ms (list), width_ms, baseline=0"),
     "sum": (_sum, "parts (list of stimuli)"),
 }
+# each kind's fields, besides "kind": a misspelt field (onest_ms) is refused, not ignored
+FIELDS = {
+    "step": {"amplitude", "onset_ms", "offset_ms", "baseline"},
+    "ramp": {"slope", "start", "onset_ms", "offset_ms", "baseline"},
+    "pulses": {"amplitude", "times_ms", "width_ms", "baseline"},
+    "sum": {"parts"},
+}
 
 
 def pieces_from_json(spec) -> list[Piece]:
@@ -160,6 +175,10 @@ def pieces_from_json(spec) -> list[Piece]:
     kind = spec["kind"]
     if kind not in KINDS:
         raise UsageError(f"unknown stimulus kind {kind!r}; choose from {', '.join(KINDS)}")
+    unknown = sorted(set(spec) - FIELDS[kind] - {"kind"})
+    if unknown:
+        raise UsageError(f"stimulus {kind!r} has no field {', '.join(map(repr, unknown))}; "
+                         f"its fields: {KINDS[kind][1]}")
     return KINDS[kind][0](spec)
 
 

@@ -1,5 +1,7 @@
 """Stimulus windows follow figure1.m (strict unless closed); JSON stimuli; input classes."""
 
+import re
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -50,6 +52,30 @@ def test_json_kinds_build_pieces():
 def test_malformed_stimuli_are_usage_errors(spec):
     with pytest.raises(UsageError):
         stimuli.pieces_from_json(spec)
+
+
+@pytest.mark.parametrize("spec, named", [
+    ({"kind": "step", "amplitude": 5, "onest_ms": 50}, "'onest_ms'"),
+    ({"kind": "ramp", "slope": 1, "amplitude": 2}, "'amplitude'"),
+    ({"kind": "sum", "parts": [{"kind": "pulses", "amplitude": 1, "times_ms": [1], "width_ms": 1, "width": 2}]},
+     "'width'"),
+    ({"kind": "step", "amplitude": 5, "onset_ms": 50, "offset_ms": 20}, "'offset_ms' (20) must come after"),
+    ({"kind": "ramp", "slope": 1, "onset_ms": 50, "offset_ms": 50}, "'offset_ms' (50) must come after"),
+])
+def test_a_misspelt_field_or_a_window_ending_before_it_starts_is_refused(spec, named):
+    with pytest.raises(UsageError, match=re.escape(named)):
+        stimuli.pieces_from_json(spec)
+
+
+def test_every_kind_accepts_each_of_its_fields():
+    full = {"step": {"amplitude": 1, "onset_ms": 1, "offset_ms": 2, "baseline": 0.5},
+            "ramp": {"slope": 1, "start": 0, "onset_ms": 1, "offset_ms": 2, "baseline": 0.5},
+            "pulses": {"amplitude": 1, "times_ms": [1], "width_ms": 1, "baseline": 0.5},
+            "sum": {"parts": [{"kind": "step", "amplitude": 1}]}}
+    assert set(full) == set(stimuli.KINDS)
+    for kind, fields in full.items():
+        assert set(fields) == stimuli.FIELDS[kind]
+        assert stimuli.pieces_from_json({"kind": kind, **fields})
 
 
 def test_input_classes_from_marks():
