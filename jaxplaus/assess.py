@@ -83,8 +83,8 @@ class AssessConfig:
             raise UsageError(f"bounds must be wide or physiological, got {self.bounds!r}")
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget <= 0:
             raise UsageError(f"budget must be a positive number of evaluations, got {self.budget}")
-        if not (math.isfinite(self.dt_ms) and 0 < self.dt_ms <= 1.0):
-            raise UsageError(f"dt_ms must be in (0, 1], got {self.dt_ms}")
+        if not (math.isfinite(self.dt_ms) and 0 < self.dt_ms <= simulate.MAX_DT_MS):
+            raise UsageError(f"dt_ms must be in (0, {simulate.MAX_DT_MS:g}], got {self.dt_ms}")
         if self.population is not None and self.population < 4:
             raise UsageError(f"population must be at least 4, got {self.population}")
         if self.restarts < 1:

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxplaus import stimuli
+from jaxplaus.errors import UsageError
 
 
 class Recording(NamedTuple):
@@ -76,6 +77,13 @@ def coded_blocks(count, first, last):
     slots = np.asarray(slots_of(count))
     spikes = block_spikes(np.cumsum(slots, -1) - slots, count, first, last)
     return spikes, count.sum(-1).astype(np.int32), slots.sum(-1).astype(np.int32)
+
+
+# Longest step any run takes: the models' dynamics (ms time constants, 2-ms spikes) need no
+# coarser one, and a coarser one turns every model into a numerical artefact.
+MAX_DT_MS = 1.0
+# A full-resolution run records every step (three 4-byte numbers a step, besides the features).
+MAX_FULL_RESOLUTION_STEPS = 10_000_000
 
 
 def n_steps(duration_ms: float, dt: float) -> int:
@@ -198,11 +206,26 @@ def single(model, params, pieces, gains, dt: float, duration_ms: float):
     return full_resolution(model, [params], [pieces], [gains], [dt], [duration_ms])[0]
 
 
+def check_run(dt: float, duration_ms: float, max_steps: int = MAX_FULL_RESOLUTION_STEPS) -> int:
+    """The steps of a run of `duration_ms` at step `dt`, or a UsageError naming the field out
+    of its domain: dt in (0, MAX_DT_MS], a positive duration, at most `max_steps` steps."""
+    if not (math.isfinite(dt) and 0 < dt <= MAX_DT_MS):
+        raise UsageError(f"dt must be in (0, {MAX_DT_MS:g}] ms, got {dt:g}")
+    if not (math.isfinite(duration_ms) and duration_ms > 0):
+        raise UsageError(f"duration_ms must be a positive number of ms, got {duration_ms:g}")
+    if duration_ms / dt + 1 > max_steps + 1e-6:  # (n_steps of a huge ratio would overflow)
+        raise UsageError(f"duration_ms {duration_ms:g} at dt {dt:g} ms is {duration_ms / dt + 1:.3g} steps; a "
+                         f"full-resolution run holds at most {max_steps} (about {12 * max_steps // 2**20} MB of records)")
+    return n_steps(duration_ms, dt)
+
+
 def full_resolution(model, params, pieces, gains, dts, durations):
     """Several runs of one model, each with its own parameters, stimulus, step and duration,
     simulated in one vmapped call at full resolution; a list of `features.Response`."""
     from jaxplaus import features  # features imports Recording from here
 
+    for dt, duration in zip(dts, durations):
+        check_run(dt, duration)
     steps = max(n_steps(d, dt) for d, dt in zip(durations, dts))
     stacked = {k: jnp.asarray([p[k] for p in params], jnp.float32) for k in params[0]}
     n_gain = max(len(g) for g in gains)

@@ -57,6 +57,11 @@ BAD = [
     ("classify", "--model", "adex", "--stimulus", '{"kind": "sine"}', "--duration-ms", "100"),
     ("classify", "--model", "adex", "--stimulus", '{"kind": "step", "amplitude": 5}', "--duration-ms", "-3"),
     ("classify", "--model", "adex", "--stimulus", '{"kind": "step", "amplitude": 5}', "--duration-ms", "0"),
+    ("simulate", "--model", "izhikevich", "--pattern", "tonic_spiking", "--dt-ms", "1e9"),  # dt above 1 ms
+    ("simulate", "--model", "izhikevich", "--pattern", "tonic_spiking", "--dt-ms", "1e-7"),  # 1e9 steps
+    ("classify", "--model", "adex", "--stimulus", '{"kind": "step", "amplitude": 5}', "--duration-ms", "1e9"),
+    ("classify", "--model", "adex", "--stimulus", '{"kind": "step", "amplitude": 5, "onest_ms": 5}',
+     "--duration-ms", "100"),
     ("assess", "--model", "adex", "--strategy", "gradient_descent"),
     ("assess", "--model", "adex", "--budget", "0"),
     ("assess", "--model", "adex", "--dt-ms", "0.00001"),  # more steps a recording block than its code holds

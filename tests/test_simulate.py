@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jaxplaus import simulate, stimuli
+from jaxplaus.errors import UsageError
 
 
 class Accumulator(NamedTuple):
@@ -138,3 +139,14 @@ def test_another_loop_shape_records_the_same(monkeypatch):
     assert int(default.n_spikes.sum()) > 0
     for a, b in zip(default, unrolled):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-4)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True, allow_infinity=True))
+def test_a_run_outside_its_domain_is_refused_by_name(dt, duration):
+    ok = (np.isfinite(dt) and 0 < dt <= simulate.MAX_DT_MS and np.isfinite(duration) and duration > 0
+          and duration / dt + 1 <= simulate.MAX_FULL_RESOLUTION_STEPS + 1e-6)
+    if ok:
+        assert simulate.check_run(dt, duration) == simulate.n_steps(duration, dt)
+    else:
+        with pytest.raises(UsageError, match="dt|duration_ms"):
+            simulate.check_run(dt, duration)
