@@ -20,6 +20,7 @@ from typing import Mapping, NamedTuple
 
 import jax.numpy as jnp
 
+from jaxplaus.errors import UsageError
 from jaxplaus.models.base import Param, ParamSpace
 
 MONOMIALS = ("1", "x", "u", "v", "x*x", "x*u", "x*v", "u*u", "u*v", "v*v")
@@ -115,6 +116,8 @@ N2D2_DEFAULTS = (
 
 def n2d2(**overrides: Mapping) -> PolynomialNeuron:
     """The N2D2 model: u integrates the squared input, v is driven by u and the input."""
-    return PolynomialNeuron(
-        v_terms=("x*u", "u*u"), u_terms=("x*x", "x*u"), defaults=N2D2_DEFAULTS, name="n2d2", **overrides
-    )
+    fixed = sorted({"v_terms", "u_terms"} & set(overrides))
+    if fixed:
+        raise UsageError(f"n2d2's {' and '.join(map(repr, fixed))} define it and cannot be given as options")
+    return PolynomialNeuron(v_terms=("x*u", "u*u"), u_terms=("x*x", "x*u"),
+                            **{"defaults": N2D2_DEFAULTS, "name": "n2d2", **overrides})

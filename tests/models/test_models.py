@@ -1,6 +1,9 @@
 """Models against analytic answers and published values; the model protocol for user models."""
 
+import dataclasses
+import json
 import math
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -134,3 +137,37 @@ def test_a_user_model_runs_through_simulation_and_batched_evaluation():
     ev = Evaluator(qif, patterns.select(["tonic_spiking", "phasic_spiking"]), dt=0.25)
     loss, passed = ev.jitted(jnp.full((2, 5, ev.dim), 0.5))
     assert loss.shape == (2, 5) and bool(jnp.all(jnp.isfinite(loss)))
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_every_option_given_as_json_builds_the_same_model(name):
+    """Each model field that JSON can express, given its own default as JSON (tuples as lists),
+    gives the default model back; the others (and n2d2's defining terms) are refused by name."""
+    default = models.get(name)
+    for field in dataclasses.fields(default):
+        value = getattr(default, field.name)
+        as_json = json.loads(json.dumps(value)) if isinstance(value, (bool, str, int, float, tuple)) else None
+        if as_json is None or (name == "n2d2" and field.name in ("v_terms", "u_terms")):
+            with pytest.raises(UsageError, match=repr(field.name)):
+                models.get(name, **{field.name: value})
+        else:
+            assert models.get(name, **{field.name: as_json}) == default, field.name
+
+
+@pytest.mark.parametrize("options, named", [
+    ({"quadratic": 5}, "'quadratic' must be like [0.04, 5.0, 140.0]"),
+    ({"quadratic": [1, 2]}, "'quadratic'"),
+    ({"quadratic": [1, "b", 3]}, "'quadratic'"),
+    ({"u_uses_new_v": 1}, "'u_uses_new_v' must be like true"),
+    ({"current_scale": "x"}, "'current_scale'"),
+    ({"current_scale": float("nan")}, "'current_scale'"),
+    ({"nope": 1}, "no option 'nope'"),
+])
+def test_an_option_of_the_wrong_kind_is_refused_by_name(options, named):
+    with pytest.raises(UsageError, match=re.escape(named)):
+        models.get("izhikevich", **options)
+
+
+def test_json_lists_become_the_tuples_a_model_is_hashed_by():
+    model = models.get("izhikevich", quadratic=[0.04, 4.1, 108])
+    assert model.quadratic == (0.04, 4.1, 108.0) and hash(model)
