@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     )
     optuna.add_argument("--model", required=True, help="lif, adex, izhikevich or norse_lif/norse_adex/norse_izhikevich")
     optuna.add_argument("--model-options", default=None, help='model options as JSON, e.g. {"u_uses_new_v": false}')
-    optuna.add_argument("--pattern", required=True, help="pattern name, e.g. tonic_spiking")
+    optuna.add_argument("--pattern", required=True, help="pattern name or letter, e.g. tonic_spiking or A")
     optuna.add_argument("--sampler", required=True, help=f"one of {', '.join(SAMPLERS)}")
     optuna.add_argument("--trials", type=int, required=True, help="number of trials (= evaluations)")
     optuna.add_argument("--seed", type=int, default=0)
@@ -69,12 +69,12 @@ def run_optuna(args) -> dict:
         models.get(args.model, **options)
     except TypeError as err:
         raise UsageError(f"bad --model-options for {args.model}: {err}") from None
-    patterns.get(args.pattern)
+    pattern = patterns.select([args.pattern])[0].name  # a letter, as every command takes, or a name
     require("baseline optuna", "torch", "norse", "optuna", *(("cmaes",) if args.sampler == "cmaes" else ()))
     from jaxplaus.adapters import optuna_baseline
 
     return optuna_baseline.run(
-        args.model, args.pattern, args.sampler, args.trials, args.seed, args.dt_ms, args.out, options, args.bounds,
+        args.model, pattern, args.sampler, args.trials, args.seed, args.dt_ms, args.out, options, args.bounds,
         progress=lambda line: print(line, file=sys.stderr), half_step=not args.single_step)
 
 

@@ -21,6 +21,7 @@ import jax.numpy as jnp  # noqa: E402
 from jaxplaus import features, models, patterns, simulate, stimuli, store  # noqa: E402
 from jaxplaus.adapters import norse as adapter  # noqa: E402
 from jaxplaus.adapters import torch_model  # noqa: E402
+from jaxplaus.cli import main  # noqa: E402
 from jaxplaus.evaluate import Evaluator  # noqa: E402
 
 
@@ -152,3 +153,12 @@ def test_crosscheck_command_json(tmp_path):
     doc = json.loads(result.stdout)
     p = doc["patterns"]["depolarizing_after_potential"]
     assert {"agree", "max_abs_dv", "spike_time_diffs_ms", "passed_norse", "status", "causes"} <= set(p)
+
+
+def test_baseline_takes_a_pattern_letter_like_every_command(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("optuna")
+    monkeypatch.setenv("JAXPLAUS_HOME", str(tmp_path / "home"))
+    code = main(["baseline", "optuna", "--model", "izhikevich", "--pattern", "A", "--sampler", "random",
+                 "--trials", "2", "--out", str(tmp_path / "run"), "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and list(json.loads(out)["patterns"]) == ["tonic_spiking"]
