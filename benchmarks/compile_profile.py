@@ -30,7 +30,8 @@ from jaxplaus import assess, models
 
 
 def timed(function, *args):
-    """(lower seconds, compile seconds, compiled) of `jax.jit(function)` at `args`' shapes."""
+    """(lower seconds, compile seconds, compiled) of `jax.jit(function)` at `args`' shapes; pass
+    a new function object each time (a lambda): jax caches traces and executables by function."""
     t0 = time.perf_counter()
     lowered = jax.jit(function).lower(*args)
     t1 = time.perf_counter()

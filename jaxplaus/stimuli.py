@@ -160,13 +160,9 @@ KINDS = {
     "pulses": (_pulses, "amplitude, times_ms (list), width_ms, baseline=0"),
     "sum": (_sum, "parts (list of stimuli)"),
 }
-# each kind's fields, besides "kind": a misspelt field (onest_ms) is refused, not ignored
-FIELDS = {
-    "step": {"amplitude", "onset_ms", "offset_ms", "baseline"},
-    "ramp": {"slope", "start", "onset_ms", "offset_ms", "baseline"},
-    "pulses": {"amplitude", "times_ms", "width_ms", "baseline"},
-    "sum": {"parts"},
-}
+# each kind's fields, besides "kind", read off its line above: a misspelt field (onest_ms) is
+# refused, not ignored
+FIELDS = {kind: {item.split()[0].split("=")[0] for item in doc.split(", ")} for kind, (_, doc) in KINDS.items()}
 
 
 def pieces_from_json(spec) -> list[Piece]:

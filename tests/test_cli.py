@@ -64,6 +64,7 @@ BAD = [
      "--duration-ms", "100"),
     ("assess", "--model", "adex", "--strategy", "gradient_descent"),
     ("assess", "--model", "adex", "--budget", "0"),
+    ("assess", "--model", "izhikevich", "--model-options", '{"u_equation": "x"}'),
     ("assess", "--model", "adex", "--dt-ms", "0.00001"),  # more steps a recording block than its code holds
     ("nosuchcommand",),
 ]

@@ -19,13 +19,7 @@ def model_from_args(args):
     options = json_argument(args.model_options, "--model-options") or {}
     if not isinstance(options, dict):
         raise UsageError("--model-options must be a JSON object")
-    try:
-        model = models.get(args.model, **options)
-    except UsageError:
-        raise
-    except (TypeError, ValueError) as err:
-        raise UsageError(f"invalid --model-options for {args.model}: {err}") from None
-    return model, options
+    return models.get(args.model, **options), options
 
 
 def params_from_args(args, model):

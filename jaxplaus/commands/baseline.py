@@ -3,12 +3,12 @@ like a jaxplaus run so strategies and speeds can be compared on equal budgets.""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from jaxplaus.adapters.optuna_space import SAMPLERS
 from jaxplaus.cli import add_json_flag
+from jaxplaus.commands._common import model_from_args
 from jaxplaus.errors import UsageError
 
 
@@ -42,20 +42,8 @@ def register(subparsers) -> None:
     optuna.set_defaults(handler=run_optuna, render=render)
 
 
-def _options(text):
-    if text is None:
-        return {}
-    try:
-        options = json.loads(text)
-    except ValueError:
-        raise UsageError(f"--model-options is not valid JSON: {text!r}") from None
-    if not isinstance(options, dict):
-        raise UsageError("--model-options must be a JSON object")
-    return options
-
-
 def run_optuna(args) -> dict:
-    from jaxplaus import models, patterns
+    from jaxplaus import patterns
     from jaxplaus.adapters import require
 
     if args.sampler not in SAMPLERS:
@@ -64,11 +52,7 @@ def run_optuna(args) -> dict:
         raise UsageError(f"--trials must be at least 1, got {args.trials}")
     if args.bounds not in ("wide", "physiological"):
         raise UsageError(f"unknown --bounds {args.bounds!r}; choose wide or physiological")
-    options = _options(args.model_options)
-    try:
-        models.get(args.model, **options)
-    except TypeError as err:
-        raise UsageError(f"bad --model-options for {args.model}: {err}") from None
+    _, options = model_from_args(args)
     pattern = patterns.select([args.pattern])[0].name  # a letter, as every command takes, or a name
     require("baseline optuna", "torch", "norse", "optuna", *(("cmaes",) if args.sampler == "cmaes" else ()))
     from jaxplaus.adapters import optuna_baseline

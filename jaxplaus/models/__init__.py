@@ -44,7 +44,13 @@ def get(name: str, /, **options) -> NeuronModel:
     if unknown:
         raise UsageError(f"model {name!r} has no option {', '.join(map(repr, unknown))}; "
                          f"its options: {', '.join(fields)}")
-    return factory(**{key: _option(key, value, fields[key]) for key, value in options.items()})
+    given = {key: _option(key, value, fields[key]) for key, value in options.items()}
+    try:
+        return factory(**given)
+    except UsageError:
+        raise
+    except (TypeError, ValueError) as err:  # the model's own check of its fields
+        raise UsageError(f"invalid options for model {name!r}: {err}") from None
 
 
 def _option(key: str, value, like):

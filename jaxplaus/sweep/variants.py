@@ -40,12 +40,7 @@ def family_model(name: str, options: dict):
         if options:
             raise UsageError("--model polynomial takes no --model-options")
         return PolynomialNeuron(MONOMIALS, MONOMIALS, defaults=N2D2_DEFAULTS, name=FAMILY)
-    try:
-        return models.get(name, **options)
-    except UsageError:
-        raise
-    except (TypeError, ValueError) as err:
-        raise UsageError(f"invalid --model-options for {name}: {err}") from None
+    return models.get(name, **options)
 
 
 def _check_value(space, name, value, bounds):

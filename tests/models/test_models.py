@@ -162,6 +162,7 @@ def test_every_option_given_as_json_builds_the_same_model(name):
     ({"current_scale": "x"}, "'current_scale'"),
     ({"current_scale": float("nan")}, "'current_scale'"),
     ({"nope": 1}, "no option 'nope'"),
+    ({"u_equation": "x"}, "invalid options for model 'izhikevich': u_equation must be"),  # the model's own check
 ])
 def test_an_option_of_the_wrong_kind_is_refused_by_name(options, named):
     with pytest.raises(UsageError, match=re.escape(named)):
