@@ -315,8 +315,9 @@ class Evaluator:
                                       dt, block_len)
                     for rec, (dt, block_len) in zip(recs, self.steps)]
             blocks = min(r.v.shape[-1] for r in runs)  # equal up to rounding of the last block
-            out.append(jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1),
-                                    *[jax.tree.map(lambda x: x[..., :blocks] if x.ndim == 3 else x, r) for r in runs]))
+            # (only the fields along blocks: spike_times keeps its MAX_SPIKES slots)
+            runs = [r._replace(t=r.t[..., :blocks], v=r.v[..., :blocks], v_max=r.v_max[..., :blocks]) for r in runs]
+            out.append(jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1), *runs))
         return out
 
     @cached_property

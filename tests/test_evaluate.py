@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxplaus import models, patterns, simulate
+from jaxplaus import features, models, patterns, simulate
 from jaxplaus.evaluate import Evaluator
 
 PATS = patterns.select(["tonic_spiking", "rebound_spike", "resonator"])
@@ -67,6 +67,26 @@ def test_criteria_ignore_the_padding_after_a_protocol():
     threshold = adex.threshold({k: jnp.float32(v) for k, v in params.items()})
     assert not bool(passed[0, 0])
     assert not bool(dap.validate(alone, jnp.float32([gains["amplitude"]]), threshold))
+
+
+def test_a_verdict_does_not_depend_on_the_patterns_simulated_with_it():
+    # the depolarizing after-potential (50 ms, 51 one-ms blocks) alone in its duration group,
+    # and beside tonic spiking (100 ms): its records end at 51 blocks alone, yet its responses
+    # keep every spike slot (features.MAX_SPIKES = 96), so a busy candidate scores the same
+    model = models.get("izhikevich")
+    dap, tonic = patterns.get("depolarizing_after_potential"), patterns.get("tonic_spiking")
+    alone, together = Evaluator(model, (dap,)), Evaluator(model, (dap, tonic))
+    z = np.random.default_rng(3).uniform(0.0, 1.0, (2, 64, together.dim)).astype(np.float32)
+    # figure1.m's bursting cells with a strong pulse fire more spikes than the 51 blocks
+    z[:, 0] = together.encode_defaults(0, {**patterns.get("tonic_bursting").protocol.figure1.params}, {"amplitude": 40.0})
+    responses = jax.jit(lambda z: alone.responses(alone.records(z)))(jnp.asarray(z[:1, :, :alone.dim]))
+    assert responses[0].spike_times.shape[-1] == features.MAX_SPIKES
+    a = jax.jit(alone.scores)(jnp.asarray(z[:1, :, :alone.dim]))
+    b = jax.jit(together.scores)(jnp.asarray(z))
+    assert int(np.asarray(a.n_spikes).max()) > 51
+    np.testing.assert_array_equal(np.asarray(a.passed)[:, 0], np.asarray(b.passed)[:, 0])
+    np.testing.assert_array_equal(np.asarray(a.n_spikes)[:, 0], np.asarray(b.n_spikes)[:, 0])
+    np.testing.assert_allclose(np.asarray(a.loss)[:, 0], np.asarray(b.loss)[:, 0], rtol=1e-5, atol=1e-6)
 
 
 def test_chunks_and_padding_leave_every_candidate_unchanged(evaluator):
