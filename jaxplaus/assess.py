@@ -549,7 +549,7 @@ def _warnings(p: Plan, i: int, entry: dict, response) -> list[str]:
     phys = physiology.of(p.evaluator.model)
     if phys is not None:
         pattern = p.evaluator.patterns[i]
-        gains = jnp.asarray(list(entry["stimulus"].values()), jnp.float32)
+        gains = np.asarray(list(entry["stimulus"].values()), np.float32)
         peak = float(physiology.peak_input(p.evaluator.input_breakpoints[i], gains))
         limit = float(phys.input_limit({k: jnp.float32(v) for k, v in entry["params"].items()}))
         if peak > limit:

@@ -58,9 +58,11 @@ def breakpoint_channels(pieces, duration_ms: float) -> np.ndarray:
 
 
 def peak_input(channels: np.ndarray, gains):
-    """Largest |input| of the protocol for channel gains [..., n_gains] (padded gains ignored)."""
+    """Largest |input| of the protocol for channel gains [..., n_gains] (padded gains ignored);
+    numpy gains are computed with numpy (a report's few optima: no program to compile)."""
     n = channels.shape[1]
-    return jnp.max(jnp.abs(jnp.einsum("bc,...c->...b", jnp.asarray(channels, jnp.float32), gains[..., :n])), axis=-1)
+    xp = np if isinstance(gains, np.ndarray) else jnp
+    return xp.max(xp.abs(xp.einsum("bc,...c->...b", xp.asarray(channels, xp.float32), gains[..., :n])), axis=-1)
 
 
 NO_INTERVAL = 1e9  # "shortest interval" of a response with fewer than two spikes (finite: graded)

@@ -115,8 +115,9 @@ class Validator:
         """Fractions of perturbations that converge on the ladder, of optima wide [patterns, dim]
         (in the wide cube) and physiological [patterns, dim] (in the box, with the limits)."""
         n_pat, dim = np.shape(wide)
-        noise = np.asarray(jax.random.uniform(jax.random.PRNGKey(seed), (2, n_pat, ROBUSTNESS_SAMPLES, dim),
-                                              minval=-ROBUSTNESS_WIDTH, maxval=ROBUSTNESS_WIDTH))
+        # numpy's generator: jax.random would compile a program for this one draw
+        noise = np.random.default_rng(seed).uniform(-ROBUSTNESS_WIDTH, ROBUSTNESS_WIDTH,
+                                                    (2, n_pat, ROBUSTNESS_SAMPLES, dim)).astype(np.float32)
         low, high = self.box if self.box is not None else (np.zeros(dim), np.ones(dim))
         probes = np.concatenate([
             np.clip(np.asarray(wide)[:, None] + noise[0], 0.0, 1.0),
