@@ -26,6 +26,7 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -661,20 +662,22 @@ def _placed(p: Plan, outcome: dict, key: str = "z", fill=0.5):
 def _store(out, config, results, history):
     from jaxplaus.report import write_report
 
-    np.savez_compressed(out / "history.npz", **history)
+    store.write_npz(out / "history.npz", history)
     write_report(out, results, history)
-    store.write_json(out / store.RESULTS, results)  # last: its presence marks the run finished
-    store.index_results([
+    store.finish(out, "assess", results)
+
+
+def index_rows(out, results: dict) -> list[dict]:
+    """One index row per pattern of a finished assessment."""
+    return [
         {
-            "run_dir": str(out.resolve()), "kind": "assess", "model": config.model, "pattern": name,
-            "strategy": results["strategy"], "seed": config.seed, "budget": config.budget,
+            "run_dir": str(Path(out).resolve()), "kind": "assess", "model": results["model"], "pattern": name,
+            "strategy": results["strategy"], "seed": results["seed"], "budget": results["budget"],
             "passed": int(r["passed"]), "loss": r["loss"], "evaluations": r["evaluations_to_pass"] or r["evaluations"],
             "seconds": results["seconds"]["search_s"] / results["n_patterns"],
-            "evals_per_second": results["evaluations_per_second"], "bounds": config.bounds,
+            "evals_per_second": results["evaluations_per_second"], "bounds": results["bounds"],
             "robustness": r["validation"]["robustness"],
             "physiological": None if r["physiological"] is None else int(r["physiological"]["passed"]),
         }
         for name, r in results["patterns"].items()
-    ])
-    if store.CHECKPOINT and (out / store.CHECKPOINT).exists():
-        (out / store.CHECKPOINT).unlink()
+    ]

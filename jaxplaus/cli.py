@@ -119,7 +119,10 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except UsageError as err:
-        print(f"jaxplaus: error: {err}", file=sys.stderr)
+        from jaxplaus.store import DamagedIndex
+
+        hint = " (`jaxplaus runs --reindex [DIR ...]`)" if isinstance(err, DamagedIndex) else ""
+        print(f"jaxplaus: error: {err}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("jaxplaus: interrupted", file=sys.stderr)

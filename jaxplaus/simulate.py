@@ -233,8 +233,9 @@ def full_resolution(model, params, pieces, gains, dts, durations):
     waves = stimuli.stack([stimuli.waveform(p) for p in pieces])
     rec, resp = _full_resolution(model, stacked, waves, gains, jnp.asarray(dts, jnp.float32),
                                  jnp.asarray(durations, jnp.float32), steps)
-    resp = jax.tree.map(np.asarray, resp)  # split on the host: each jax index would compile on its own
-    return [jax.tree.map(lambda x: x[i], resp) for i in range(len(params))]
+    # split on the host and put back: indexing the jax arrays would compile a program per index
+    resp = jax.tree.map(np.asarray, resp)
+    return [jax.tree.map(lambda x: jnp.asarray(x[i]), resp) for i in range(len(params))]
 
 
 @partial(jax.jit, static_argnames=("model", "steps"))

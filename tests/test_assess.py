@@ -76,6 +76,22 @@ def test_run_directory_and_index(finished):
     assert "<img" in (out / "report.html").read_text()
 
 
+def test_the_index_is_rebuilt_from_the_run_directory(finished, tmp_path, monkeypatch):
+    out, _ = finished
+    drop = ("id", "created")
+    indexed = [{k: v for k, v in row.items() if k not in drop} for row in store.query_results(run_dir=str(out.resolve()))]
+    monkeypatch.setenv("JAXPLAUS_HOME", str(tmp_path / "home"))  # a fresh index, damaged at once
+    store.index_path().parent.mkdir(parents=True)
+    store.index_path().write_bytes(b"\x00" * 100)
+    assert main(["runs"]) == 2
+    summary = store.reindex([out.parent])
+    assert summary["runs"] == 1 and summary["damaged_index_moved_to"] and not summary["skipped"]
+    rebuilt = [{k: v for k, v in row.items() if k not in drop} for row in store.query_results()]
+    assert rebuilt == indexed
+    store.reindex([out.parent])  # again: the same rows, not twice as many
+    assert len(store.query_results()) == len(indexed)
+
+
 def test_a_finished_run_is_never_overwritten(finished):
     out, _ = finished
     with pytest.raises(A.UsageError, match="finished run"):

@@ -257,8 +257,8 @@ def load_cases(run_dir) -> tuple[object, dict, float, list[Case]]:
     if not results_path.is_file():
         raise UsageError(f"{run_dir} holds no finished run ({store.RESULTS} not found)")
     try:
-        results = store.read_json(results_path)
-        config = store.read_json(run_dir / store.CONFIG) if (run_dir / store.CONFIG).is_file() else {}
+        results = store.load_json(results_path)
+        config = store.load_json(run_dir / store.CONFIG) if (run_dir / store.CONFIG).is_file() else {}
     except ValueError as err:
         raise UsageError(f"{run_dir}: malformed JSON ({err})") from None
     merged = {**config, **results} if isinstance(results, dict) else {}

@@ -116,12 +116,20 @@ def run(model_name: str, pattern_name: str, sampler: str, trials: int, seed: int
     }
     results = {**config, "score": int(passed), "evaluations": trials, "seconds": seconds,
                "evals_per_second": rate, "patterns": {pattern_name: entry}}
-    store.write_json(out / store.RESULTS, results)
-    store.index_results([{
-        "run_dir": str(out), "kind": "baseline", "model": model_name, "pattern": pattern_name,
-        "strategy": strategy, "seed": seed, "budget": trials, "passed": int(passed), "loss": float(best.value),
-        # as for assess runs: evaluations until the first pass, or all of them
-        "evaluations": first_pass[0] + 1 if first_pass else trials,
-        "seconds": seconds, "evals_per_second": rate, "simulator": "norse", "dt_ms": dt_ms,
-    }])
+    store.finish(out, "baseline", results)
     return {"run_dir": str(out), **results}
+
+
+def index_rows(out, results: dict) -> list[dict]:
+    """The run's row (its one pattern)."""
+    (pattern, entry), = results["patterns"].items()
+    first = entry["first_pass_trial"]
+    return [{
+        "run_dir": str(Path(out).resolve()), "kind": "baseline", "model": results["model"], "pattern": pattern,
+        "strategy": results["strategy"], "seed": results["seed"], "budget": results["evaluations"],
+        "passed": int(entry["passed"]), "loss": entry["loss"],
+        # as for assess runs: evaluations until the first pass, or all of them
+        "evaluations": first + 1 if first is not None else results["evaluations"],
+        "seconds": results["seconds"], "evals_per_second": results["evals_per_second"],
+        "simulator": results.get("simulator", "norse"), "dt_ms": results["dt_ms"],
+    }]

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from jaxplaus import store  # noqa: E402
 from jaxplaus.bench import stats  # noqa: E402
 
 
@@ -183,7 +184,7 @@ def rank_heatmap(results):
 
 
 def _png(fig, path: Path) -> str:
-    fig.savefig(path, dpi=100)
+    store.save_figure(fig, path, dpi=100)
     plt.close(fig)
     return base64.b64encode(path.read_bytes()).decode()
 
@@ -209,7 +210,7 @@ def write(out: Path, results: dict, records: list[dict]) -> None:
     figures = [("Success rate vs budget", _png(success_vs_budget(results, records), out / "success_vs_budget.png")),
                ("Expected running time", _png(ert_per_sampler(results), out / "ert.png")),
                ("Rank per pattern", _png(rank_heatmap(results), out / "ranks.png"))]
-    (out / "ranking.md").write_text(ranking_markdown(results) + "\nSuccess rate within the same number of evaluations "
+    store.write_text(out / "ranking.md", ranking_markdown(results) + "\nSuccess rate within the same number of evaluations "
                                     "(-: beyond the sampler's budget):\n\n" + by_model_markdown(results))
     per_pattern = "".join(
         f"<tr><td>{html.escape(t['model'])}</td><td>{html.escape(t['pattern'])}</td><td>{html.escape(t['sampler'])}</td>"
@@ -233,4 +234,4 @@ def write(out: Path, results: dict, records: list[dict]) -> None:
         + "<h2>Per pattern</h2><table border=1 cellpadding=3><tr><th>model</th><th>pattern</th><th>sampler</th>"
         f"<th>rank</th><th>successes</th><th>ERT</th></tr>{per_pattern}</table>"
     )
-    (out / "index.html").write_text(f"<!doctype html><meta charset=utf-8><title>samplers</title><body>{body}</body>")
+    store.write_text(out / "index.html", f"<!doctype html><meta charset=utf-8><title>samplers</title><body>{body}</body>")

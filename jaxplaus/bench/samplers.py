@@ -23,6 +23,7 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -395,14 +396,16 @@ def bench(config: BenchConfig, out=None, resume=False, progress=True, stop_after
     if out is not None:
         report.write(out, results, outcome["records"])
         store.write_json(out / "runs.json", outcome["records"])
-        store.write_json(out / store.RESULTS, results)  # last: its presence marks the run finished
-        store.index_results([
-            {"run_dir": str(out.resolve()), "kind": "bench", "model": r["model"], "pattern": r["pattern"],
-             "strategy": r["sampler"], "seed": r["seed"], "budget": r["budget"],
-             "passed": int(r["evaluations_to_success"] is not None), "loss": r["loss"],
-             "evaluations": r["evaluations_to_success"] or r["budget"], "seconds": r["seconds"],
-             "population": r["population"], "step_size": r["step_size"]}
-            for r in outcome["records"]])
-        if (out / store.CHECKPOINT).exists():
-            (out / store.CHECKPOINT).unlink()
+        store.finish(out, "bench", results)
     return results
+
+
+def index_rows(out, results: dict) -> list[dict]:
+    """One index row per run of a finished benchmark (read from its runs.json)."""
+    return [
+        {"run_dir": str(Path(out).resolve()), "kind": "bench", "model": r["model"], "pattern": r["pattern"],
+         "strategy": r["sampler"], "seed": r["seed"], "budget": r["budget"],
+         "passed": int(r["evaluations_to_success"] is not None), "loss": r["loss"],
+         "evaluations": r["evaluations_to_success"] or r["budget"], "seconds": r["seconds"],
+         "population": r["population"], "step_size": r["step_size"]}
+        for r in store.load_json(Path(out) / "runs.json")]

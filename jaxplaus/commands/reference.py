@@ -34,7 +34,7 @@ def run(args):
         args.out.mkdir(parents=True, exist_ok=True)
         entries = [(patterns.get(r["name"]), r, r["_response"], r["dt_ms"]) for r in results]
         fig = figures.traces(entries, "Izhikevich (2004) Fig. 1, simulated by jaxplaus", "v", "I", cols=4)
-        fig.savefig(args.out / "figure1.png", dpi=100)
+        store.save_figure(fig, args.out / "figure1.png", dpi=100)
         plt.close(fig)
         store.write_json(args.out / "reference.json", doc)
         doc["figure"] = str(args.out / "figure1.png")

@@ -1,7 +1,11 @@
 """`jaxplaus runs`: the index of stored runs."""
 
+from pathlib import Path
+
 from jaxplaus import store
 from jaxplaus.cli import add_json_flag
+
+DEFAULT_ROOT = Path("runs")  # where the commands put run directories by default
 
 
 def register(sub):
@@ -9,16 +13,34 @@ def register(sub):
     parser.add_argument("--kind", help="assess, baseline, metalearn, ...")
     parser.add_argument("--model")
     parser.add_argument("--pattern")
+    parser.add_argument("--reindex", nargs="*", type=Path, metavar="DIR",
+                        help="rebuild the index from the finished runs under DIR ... (default: ./runs) and the run "
+                             "directories it already names; a damaged index is moved aside first")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=render)
 
 
 def run(args):
+    if args.reindex is not None:
+        roots = args.reindex or [DEFAULT_ROOT]
+        missing = [str(r) for r in roots if not r.is_dir() and r != DEFAULT_ROOT]
+        if missing:
+            from jaxplaus.errors import UsageError
+
+            raise UsageError(f"--reindex: no such directory: {', '.join(missing)}")
+        return {"reindexed": store.reindex([r for r in roots if r.is_dir()])}
     equal = {k: getattr(args, k) for k in ("kind", "model", "pattern") if getattr(args, k)}
     return {"index": str(store.index_path()), "runs": store.query_results(**equal)}
 
 
 def render(doc):
+    if "reindexed" in doc:
+        r = doc["reindexed"]
+        lines = [f"indexed {r['runs']} runs ({r['rows']} rows) in {r['index']}"]
+        if r["damaged_index_moved_to"]:
+            lines.append(f"the damaged index was moved to {r['damaged_index_moved_to']}")
+        lines += [f"skipped {line}" for line in r["skipped"]]
+        return "\n".join(lines)
     rows = doc["runs"]
     if not rows:
         return f"no runs in {doc['index']}"

@@ -63,33 +63,26 @@ def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool 
     if config.get("heldout_trials"):
         document["final_rule"]["heldout"] = check_final_rule(config, search.rule, net, task, document["final_rule"],
                                                              progress)
-    # the index keeps the best estimate of the final rule: the held-out one when there is one
-    final = document["final_rule"].get("heldout", document["final_rule"])
     if figures:
         from jaxplaus.plasticity.figures import save_all
 
         document["figures"] = save_all(out, document, net, search.rule, task, initial_mean(config, search.rule))
-    store.write_json(out / store.RESULTS, document)
-    store.index_results(
-        [
-            {
-                "run_dir": str(out),
-                "kind": "metalearn",
-                "model": config["network"],
-                "pattern": config["task"],
-                "strategy": config["strategy"],
-                "seed": config["seed"],
-                "budget": config["generations"],
-                "loss": final["loss"],
-                "evaluations": document["network_simulations"],
-                "seconds": document["seconds"],
-                "evals_per_second": document["network_simulations"] / max(document["seconds"], 1e-9),
-                "rule": config["rule"],
-                "fixed_point_hz": final["fixed_point_hz"],
-            }
-        ]
-    )
+    store.finish(out, "metalearn", document)
     return document
+
+
+def index_rows(out, document: dict) -> list[dict]:
+    """The run's row; the index keeps the best estimate of the final rule: the held-out one when
+    there is one."""
+    config = store.load_json(Path(out) / store.CONFIG)
+    final = document["final_rule"].get("heldout", document["final_rule"])
+    return [{
+        "run_dir": str(Path(out).resolve()), "kind": "metalearn", "model": config["network"], "pattern": config["task"],
+        "strategy": config["strategy"], "seed": config["seed"], "budget": config["generations"],
+        "loss": final["loss"], "evaluations": document["network_simulations"], "seconds": document["seconds"],
+        "evals_per_second": document["network_simulations"] / max(document["seconds"], 1e-9),
+        "rule": config["rule"], "fixed_point_hz": final["fixed_point_hz"],
+    }]
 
 
 def check_final_rule(config: dict, rule, net, task, final_rule: dict, progress: bool) -> dict:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxplaus import store
+
 RASTER_SECONDS = 2.0
 
 
@@ -37,7 +39,7 @@ def loss_curve(path: Path, document: dict) -> None:
     # below the axes: the curves span the whole plot, a legend inside would hide some of them
     ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    store.save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -52,7 +54,7 @@ def parameters(path: Path, document: dict) -> None:
     ax.set_ylabel("mean of the search distribution")
     ax.legend(frameon=False, fontsize=6, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    store.save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -69,7 +71,7 @@ def correlation_matrix(path: Path, document: dict) -> None:
     ax.set_title(f"learned correlation (top eigenvalue {share:.0%})", fontsize=9)
     fig.colorbar(image)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    store.save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -111,7 +113,7 @@ def rasters(path: Path, net, rule, task, before, after, seed: int) -> None:
     axes[1, 0].set_ylabel("rate (Hz)")
     axes[1, 0].legend(frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    store.save_figure(fig, path, dpi=100)
     plt.close(fig)
 
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from jaxplaus import models, patterns, simulate, validate
+from jaxplaus import models, patterns, simulate, store, validate
 from jaxplaus.report import figures
 
 BOUND_MARK = "†"  # a value on a bound of its search range
@@ -458,5 +458,5 @@ def write_report(out: Path, results: dict, history) -> None:
     saved = write_figures(out, results, history)
     model = models.get(results["model"], **results.get("model_options", {}))
     doc = blocks(results, model, saved)
-    (out / "report.md").write_text(_markdown(doc))
-    (out / "report.html").write_text(_html(doc, out, f"jaxplaus: {results['model']}"))
+    store.write_text(out / "report.md", _markdown(doc))
+    store.write_text(out / "report.html", _html(doc, out, f"jaxplaus: {results['model']}"))

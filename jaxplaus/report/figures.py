@@ -24,6 +24,8 @@ from matplotlib.gridspec import GridSpecFromSubplotSpec  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
+from jaxplaus import store  # noqa: E402
+
 CLASSES = (("dc", "DC input"), ("ramp", "linear (ramp) input"), ("pulses", "pulse input"),
            ("inhibitory", "inhibitory input"))
 
@@ -280,7 +282,7 @@ def save(fig, out, stem, dpi=150) -> str:
     """Save `fig` as stem.png (at `dpi`) and stem.svg (text kept as text, no date: reproducible
     files); close it and return the PNG's name."""
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": stem}):
-        fig.savefig(out / f"{stem}.png", dpi=dpi, pil_kwargs={"compress_level": 1})  # a fifth larger, faster
-        fig.savefig(out / f"{stem}.svg", metadata={"Date": None})
+        store.save_figure(fig, out / f"{stem}.png", dpi=dpi, pil_kwargs={"compress_level": 1})  # a fifth larger, faster
+        store.save_figure(fig, out / f"{stem}.svg", metadata={"Date": None})
     plt.close(fig)
     return f"{stem}.png"

@@ -18,6 +18,7 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -252,20 +253,24 @@ def sweep(config: SweepConfig, out=None, resume=False, progress=True, stop_after
 def _store(out, config, results, arrays):
     from jaxplaus.sweep.report import write_report
 
-    np.savez_compressed(out / "sweep.npz", **arrays)
+    store.write_npz(out / "sweep.npz", arrays)
     write_report(out, results, arrays)
-    store.write_json(out / store.RESULTS, results)  # last: its presence marks the run finished
+    store.finish(out, "sweep", results)
+
+
+def index_rows(out, results: dict) -> list[dict]:
+    """One index row per variant and pattern of a finished sweep (read from its sweep.npz)."""
+    with np.load(Path(out) / "sweep.npz") as arrays:
+        passed, loss, to_pass = arrays["passed"], arrays["loss"], arrays["evaluations_to_pass"]
+        labels, names = arrays["labels"], arrays["patterns"]
     per_pattern_s = results["seconds"]["search_s"] / (results["n_variants"] * results["n_patterns"])
-    store.index_results([
-        {"run_dir": str(out.resolve()), "kind": "sweep", "model": config.model, "pattern": str(name),
-         "strategy": results["strategy"], "seed": config.seed, "budget": results["evaluations_per_variant_pattern"],
-         "passed": int(arrays["passed"][v, i]), "loss": float(arrays["loss"][v, i]),
-         "evaluations": int(arrays["evaluations_to_pass"][v, i]) if arrays["passed"][v, i]
-         else results["evaluations_per_variant_pattern"],
+    return [
+        {"run_dir": str(Path(out).resolve()), "kind": "sweep", "model": results["model"], "pattern": str(name),
+         "strategy": results["strategy"], "seed": results["seed"], "budget": results["evaluations_per_variant_pattern"],
+         "passed": int(passed[v, i]), "loss": float(loss[v, i]),
+         "evaluations": int(to_pass[v, i]) if passed[v, i] else results["evaluations_per_variant_pattern"],
          "seconds": per_pattern_s, "evals_per_second": results["evaluations_per_second"],
-         "variant": int(v), "variant_label": str(arrays["labels"][v])}
-        for v in range(results["n_variants"]) for i, name in enumerate(arrays["patterns"])
-    ])
-    if (out / store.CHECKPOINT).exists():
-        (out / store.CHECKPOINT).unlink()
+         "variant": int(v), "variant_label": str(labels[v])}
+        for v in range(results["n_variants"]) for i, name in enumerate(names)
+    ]
 

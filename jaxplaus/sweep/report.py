@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from jaxplaus import store  # noqa: E402
+
 
 def score_histogram(results: dict):
     counts = results["score_histogram"]
@@ -35,7 +37,7 @@ def pattern_rarity(results: dict):
 
 
 def _png(fig, path: Path) -> str:
-    fig.savefig(path, dpi=110)
+    store.save_figure(fig, path, dpi=110)
     plt.close(fig)
     return base64.b64encode(path.read_bytes()).decode()
 
@@ -59,4 +61,4 @@ def write_report(out: Path, results: dict, arrays: dict) -> None:
         + "<h2>Best variants</h2><table border=1 cellpadding=3><tr><th>#</th><th>variant</th><th>score</th>"
         f"<th>patterns</th></tr>{rows}</table>"
     )
-    (out / "report.html").write_text(f"<!doctype html><meta charset=utf-8><title>sweep</title><body>{body}</body>")
+    store.write_text(out / "report.html", f"<!doctype html><meta charset=utf-8><title>sweep</title><body>{body}</body>")

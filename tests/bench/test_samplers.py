@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from jaxplaus import search
+from jaxplaus import search, store
 from jaxplaus.bench import BenchConfig, bench, competitors
 from jaxplaus.bench.samplers import TunedStrategy, run
 from jaxplaus.cli import main
@@ -28,13 +28,13 @@ def test_bench_resumed_equals_uninterrupted_and_is_stored(tmp_path):
     assert whole["finished"] and len(whole["records"]) == 2 * 3 * 2
     out = tmp_path / "bench"
     first = bench(BenchConfig(**TINY), out=out, progress=False, stop_after=3)
-    assert first["interrupted"] and (out / "checkpoint.pkl").exists()
+    assert first["interrupted"] and (out / store.CHECKPOINT).exists()
     results = bench(BenchConfig(**TINY), out=out, resume=True, progress=False)
     drop = lambda records: [{k: v for k, v in r.items() if k != "seconds"} for r in records]  # noqa: E731
     assert drop(read_json(out / "runs.json")) == drop(whole["records"])
     for name in ("index.html", "success_vs_budget.png", "ert.png", "ranks.png", "ranking.md", "results.json"):
         assert (out / name).exists(), name
-    assert not (out / "checkpoint.pkl").exists()
+    assert not (out / store.CHECKPOINT).exists()
     # statistics agree with the runs they summarize
     for row in results["ranking"]:
         runs = [r for r in whole["records"] if r["sampler"] == row["sampler"]]

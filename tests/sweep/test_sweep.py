@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxplaus import sweep
+from jaxplaus import store, sweep
 from jaxplaus.cli import main
 from jaxplaus.errors import UsageError
 from jaxplaus.models.polynomial import MONOMIALS
@@ -80,7 +80,7 @@ def test_interrupted_and_resumed_sweep_equals_uninterrupted(tmp_path):
     out = tmp_path / "run"
     first = sweep.sweep(sweep.SweepConfig(**CONFIG), out=out, progress=False, stop_after=1)
     assert first == {"interrupted": True, "generations_done": 8}
-    assert (out / "checkpoint.pkl").exists() and not (out / "results.json").exists()
+    assert (out / store.CHECKPOINT).exists() and not (out / "results.json").exists()
     resumed = sweep.sweep(sweep.SweepConfig(**CONFIG), out=out, resume=True, progress=False)
     for key in ("score_histogram", "pattern_pass_fraction", "best_variants"):
         assert resumed[key] == whole[key], key
