@@ -23,8 +23,33 @@ COMMAND_MODULES += ("assess", "runs")
 OPTIONAL_COMMAND_MODULES = ("crosscheck", "baseline", "bench", "sweep", "metalearn")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that ends each option's text with its default, unless it has none (None, False) or
+    the text already says it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (not action.option_strings or default is None or default is False or default == []
+                or default == argparse.SUPPRESS or "default" in text):
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line and exit code 2."""
+    """argparse that reports a usage error as one line and exit code 2, and shows defaults."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        # an option without a help text still shows its default (argparse skips empty help)
+        default = kwargs.get("default")
+        if not kwargs.get("help") and default is not None and default is not False and default != [] \
+                and kwargs.get("action") not in ("store_true", "store_false", "help", "version"):
+            kwargs["help"] = "default: %(default)s"
+        return super().add_argument(*args, **kwargs)
 
     def error(self, message):  # noqa: D401 - argparse hook
         raise UsageError(f"{self.prog}: {message}")
@@ -102,8 +127,26 @@ def _enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
+def _join_if_distributed(argv) -> None:
+    """`--distributed` joins the multi-host job first of all: jax.distributed must start before
+    anything starts jax's backend, and the commands' modules do (evosax, when imported)."""
+    if "--distributed" in argv:
+        from jaxplaus.sharding import initialize_distributed
+
+        initialize_distributed()
+        # the collectives' native library prints its connection log on file descriptor 1 when the
+        # backend starts: it goes to stderr, and the command's own output to the real stdout (a
+        # --json document stays one)
+        sys.stdout.flush()
+        stdout = os.dup(1)
+        os.dup2(2, 1)
+        sys.stdout = os.fdopen(stdout, "w", buffering=1)
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        _join_if_distributed(argv)
         _enable_compilation_cache()
         args = build_parser().parse_args(argv)
         document = args.handler(args)

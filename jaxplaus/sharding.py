@@ -35,7 +35,16 @@ def initialize_distributed() -> None:
     """Join a multi-host job (coordinator address, process count and id come from the
     environment: SLURM, Open MPI, Cloud TPU, or JAX_COORDINATOR_ADDRESS/JAX_NUM_PROCESSES/
     JAX_PROCESS_ID). Must run before any computation."""
-    jax.distributed.initialize()
+    # jax reads the coordinator's address from the environment, not (in every version) the
+    # process count and id: passed on when set
+    try:
+        given = {key: int(os.environ[name]) for key, name in (("num_processes", "JAX_NUM_PROCESSES"),
+                                                              ("process_id", "JAX_PROCESS_ID")) if os.environ.get(name)}
+        jax.distributed.initialize(**given)
+    except (RuntimeError, ValueError) as err:  # no cluster in the environment, or jax already running
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UsageError(f"cannot join a multi-host job ({message}); start the process under SLURM or Open MPI, "
+                         "or set JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID") from None
 
 
 def run_mesh(devices=None) -> Mesh:

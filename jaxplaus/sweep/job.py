@@ -167,7 +167,7 @@ def run_search(config: SweepConfig, p: SweepPlan, out=None, resume=False, progre
             timings["search_s"] += time.perf_counter() - t0
             done = chunk + 1
             bar.update(CHUNK)
-            passed = np.asarray(state.best_passed)[: len(p.variants) * len(p.evaluator.base.patterns) * config.restarts]
+            passed = sharding.to_host(state.best_passed)[: len(p.variants) * len(p.evaluator.base.patterns) * config.restarts]
             bar.set_postfix(passed=f"{passed.reshape(-1, config.restarts).any(1).mean():.0%}")
             if out is not None:
                 store.save_checkpoint(out, {"state": sharding.to_host(state), "chunks_done": done, "timings": timings})
