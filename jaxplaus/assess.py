@@ -395,6 +395,8 @@ def assess(config: AssessConfig, out=None, resume=False, progress=True, stop_aft
     With `out`, the search state is checkpointed after every chunk; `stop_after` (chunks, both
     phases together) ends early like an interruption would (tests use it)."""
     config.check()
+    if resume and out is not None and (done := store.resume_finished(out, asdict(config), "assess")) is not None:
+        return done
     p = plan(config)
     if out is not None:
         store.open_run_dir(out, asdict(config), resume)
@@ -638,7 +640,8 @@ def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
         "phases": [ph._asdict() for ph in p.first.search.phases],
         "search_phases": [ph.describe() for ph in phases],
         "generations": sum(ph.generations for ph in phases),
-        "evaluations": total_evals,
+        "evaluations": total_evals,  # what the search ran: whole chunks of generations, not the budget
+        "evaluations_per_pattern": total_evals / n_pat,
         "score": int((wide >= 0).sum()),
         "score_within_physiological": int((phys >= 0).sum()) if p.has_physiology else None,
         "physiology": physiology.of(ev.model).describe() if p.has_physiology else None,
@@ -647,6 +650,7 @@ def _results(config, p: Plan, phases, outcomes, verdicts, timings) -> dict:
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         "evaluations_per_second": total_evals / timings["search_s"] if timings["search_s"] > 0 else None,
         "patterns": per_pattern,
+        "provenance": store.provenance(),
     }
 
 

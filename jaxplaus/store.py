@@ -18,6 +18,7 @@ Every finished result is also a row in an SQLite index (default `~/.jaxplaus/ind
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import json
 import os
@@ -53,6 +54,14 @@ _COLUMNS = (
     ("created", "REAL"),
     ("extra", "TEXT"),  # JSON with anything else worth keeping
 )
+
+
+RUNS = Path("runs")  # where every command puts its run directories by default (in the working directory)
+
+
+def default_run_dir(name: str) -> Path:
+    """`runs/<name>-<date>-<time>`: the default run directory of every command."""
+    return RUNS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def home() -> Path:
@@ -137,6 +146,7 @@ def finish(out: Path, kind: str, results: dict) -> None:
     completes it) or finished and indexed once."""
     out = Path(out)
     results = {"kind": kind, **results}
+    results.setdefault("provenance", provenance())
     index_results(index_rows(kind, out, results))
     write_json(out / RESULTS, results)  # last: its presence marks the run finished
     (out / CHECKPOINT).unlink(missing_ok=True)
@@ -189,6 +199,29 @@ def reindex(roots: list[Path]) -> dict:
         _insert(connection, rows)
     return {"index": str(path), "runs": len({r["run_dir"] for r in rows}), "rows": len(rows),
             "damaged_index_moved_to": str(moved) if moved else None, "skipped": skipped}
+
+
+def run_id(run_dir: str) -> str:
+    """A run's short id: 8 hex digits of its directory's path (the same after a reindex)."""
+    return hashlib.sha1(str(run_dir).encode()).hexdigest()[:8]
+
+
+def summarize_runs(rows: list[dict]) -> list[dict]:
+    """One summary per run of index rows (in the rows' order): its settings, how many patterns
+    it judged, passed and passed physiologically (None when its kind has no such answer)."""
+    runs: dict[str, dict] = {}
+    for row in rows:
+        extra = json.loads(row["extra"]) if row.get("extra") else {}
+        run = runs.setdefault(row["run_dir"], {
+            "run": run_id(row["run_dir"]), "kind": row["kind"], "model": row["model"], "strategy": row["strategy"],
+            "seed": row["seed"], "budget": row["budget"], "bounds": extra.get("bounds"), "patterns": 0, "passed": 0,
+            "physiological": None, "finished": time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"] or 0)),
+            "run_dir": row["run_dir"]})
+        run["patterns"] += 1
+        run["passed"] += int(row["passed"] or 0)
+        if extra.get("physiological") is not None:
+            run["physiological"] = (run["physiological"] or 0) + int(extra["physiological"])
+    return list(runs.values())
 
 
 def query_results(**equal) -> list[dict]:
@@ -290,7 +323,9 @@ def open_run_dir(out: Path, config: dict, resume: bool) -> bool:
     """Create or reopen a run directory. Returns True when resuming from a checkpoint.
 
     A finished run (results.json present) is never overwritten; an unfinished one is only
-    continued with `resume=True`, and only if its config matches.
+    continued with `resume=True`, and only if its config matches. Resuming a run directory that
+    exists without its config (killed while starting) starts the run; one that does not exist
+    is an error (a mistyped path must not start a run).
     """
     out = Path(out)
     check_writable_parent(out)
@@ -300,20 +335,15 @@ def open_run_dir(out: Path, config: dict, resume: bool) -> bool:
     if (out / CONFIG).exists():
         if not resume:
             raise UsageError(f"{out} holds an unfinished run; pass --resume to continue it")
-        saved, wanted = load_json(out / CONFIG), json.loads(json.dumps(config, default=to_jsonable))
-        if not isinstance(saved, dict):
-            raise UsageError(f"{out / CONFIG} is damaged (not a configuration); restore it, or start a new run")
-        if saved != wanted:
-            differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k, "<absent>") != wanted.get(k, "<absent>"))
-            raise UsageError(f"{out} was started with a different configuration (differs in: {', '.join(differing)}); "
-                             "cannot resume")
+        _check_same_config(out, config)
         if (out / OLD_CHECKPOINT).exists():
             raise UsageError(f"{out / OLD_CHECKPOINT} is a pickle checkpoint of an older jaxplaus, which is never loaded "
                              "(it could run code); start the run again in a new directory")
         return (out / CHECKPOINT).exists()
-    if resume:
-        raise UsageError(f"nothing to resume in {out}")
-    if out.exists() and any(out.iterdir()):
+    if resume and not out.exists():
+        raise UsageError(f"nothing to resume in {out}: no such directory")
+    # (a temporary file of ours is what a kill during the first write leaves)
+    if out.exists() and any(not (p.name.startswith(".") and p.name.endswith(".tmp")) for p in out.iterdir()):
         raise UsageError(f"{out} exists and is not a jaxplaus run directory")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / CONFIG, config)
@@ -376,6 +406,68 @@ def _rebuild(outline, arrays):
             raise ValueError(f"names {outline['__class__']}, not a named tuple or dataclass")
         return cls(**{k: _rebuild(v, arrays) for k, v in outline["fields"].items()})
     raise ValueError("an unknown entry in its outline")
+
+
+def _check_same_config(out: Path, config: dict) -> None:
+    saved, wanted = load_json(out / CONFIG), json.loads(json.dumps(config, default=to_jsonable))
+    if not isinstance(saved, dict):
+        raise UsageError(f"{out / CONFIG} is damaged (not a configuration); restore it, or start a new run")
+    if saved != wanted:
+        differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k, "<absent>") != wanted.get(k, "<absent>"))
+        raise UsageError(f"{out} was started with a different configuration (differs in: {', '.join(differing)}); "
+                         "cannot resume")
+
+
+def resume_finished(out: Path, config: dict, kind: str) -> dict | None:
+    """Resuming a run that has already finished (killed after writing results.json, before
+    its checkpoint went): its stored results, indexed again (its rows replace any it has) and
+    the checkpoint removed; None when `out` holds no finished run."""
+    out = Path(out)
+    if not (out / RESULTS).exists():
+        return None
+    if (out / CONFIG).exists():
+        _check_same_config(out, config)
+    results = load_json(out / RESULTS)
+    index_results(index_rows(kind, out, results))
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    return results
+
+
+def provenance() -> dict:
+    """What produced a result: versions (jaxplaus, its git commit when run from a checkout, jax,
+    jaxlib, evosax, Python), the backend and devices, the platform and the command line."""
+    import platform
+    import subprocess
+    import sys
+    from importlib import metadata
+
+    def version(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    source = Path(__file__).resolve().parent.parent
+    commit = None
+    if (source / ".git").exists():
+        try:
+            head = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                  timeout=5)
+            dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5)
+            if head.returncode == 0:
+                commit = head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    out = {"jaxplaus": version("jaxplaus"), "git_commit": commit, "jax": version("jax"),
+           "jaxlib": version("jaxlib"), "evosax": version("evosax"), "python": platform.python_version(),
+           "platform": platform.platform(), "command": [Path(sys.argv[0]).name] + sys.argv[1:]}
+    if "jax" in sys.modules:  # a job's process: its backend and devices (never start jax for this)
+        import jax
+
+        out["backend"] = jax.default_backend()
+        out["devices"] = [d.device_kind for d in jax.devices()]
+    return out
 
 
 def save_checkpoint(out: Path, state) -> None:

@@ -146,3 +146,27 @@ def test_indexing_a_run_again_replaces_its_rows(tmp_path, monkeypatch):
     store.index_results([{"run_dir": "/r/2", "kind": "assess", "pattern": "a", "passed": 0}])
     assert sorted((r["run_dir"], r["pattern"]) for r in store.query_results()) == [
         ("/r/1", "a"), ("/r/1", "b"), ("/r/2", "a")]
+
+
+def test_runs_lists_per_run_summaries_sorted_filtered_and_as_csv(tmp_path, monkeypatch, capsys):
+    from jaxplaus.cli import main
+
+    monkeypatch.setenv("JAXPLAUS_HOME", str(tmp_path / "home"))
+    rows = [{"run_dir": f"/r/{run}", "kind": "assess", "model": model, "pattern": p, "strategy": "de", "seed": seed,
+             "budget": 64, "passed": int(p in passed), "loss": float(p not in passed),
+             "physiological": int(p in physiological)}
+            for run, model, seed, passed, physiological in (("1", "lif", 0, "AB", "A"), ("2", "adex", 1, "ABC", "ABC"))
+            for p in "ABC"]
+    store.index_results(rows)
+    assert main(["runs", "--summary", "--sort", "passed", "--descending", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert [(s["model"], s["patterns"], s["passed"], s["physiological"]) for s in summary] == [
+        ("adex", 3, 3, 3), ("lif", 3, 2, 1)]
+    assert summary[0]["run"] == store.run_id("/r/2") and len(summary[0]["run"]) == 8
+    assert main(["runs", "--where", "seed=1", "--where", "pattern=B", "--json"]) == 0
+    assert [(r["model"], r["pattern"]) for r in json.loads(capsys.readouterr().out)["runs"]] == [("adex", "B")]
+    assert main(["runs", "--summary", "--csv", "--limit", "1", "--sort", "model"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("run,kind,model,") and len(lines) == 2 and ",adex," in lines[1]
+    for bad in (["--where", "nosuch=1"], ["--sort", "nosuch"], ["--limit", "0"]):
+        assert main(["runs", *bad]) == 2

@@ -72,7 +72,7 @@ def run(model_name: str, pattern_name: str, sampler: str, trials: int, seed: int
     objective = NorseObjective(model, pattern, dt_ms, bounds, half_step=half_step)
     strategy = f"optuna-{sampler}"
     make_sampler(sampler, seed)  # validates the name before anything is written
-    out = Path(out) if out else store.home() / "runs" / f"baseline-{strategy}-{model_name}-{pattern_name}-s{seed}-{int(time.time())}"
+    out = Path(out) if out else store.default_run_dir(f"baseline-{strategy}-{model_name}-{pattern_name}-s{seed}")
     config = {"kind": "baseline", "model": model_name, "model_options": model_options, "strategy": strategy,
               "seed": seed, "budget": trials, "bounds": bounds, "dt_ms": dt_ms, "patterns": [pattern_name],
               "simulator": "norse", "half_step": half_step}

@@ -1,9 +1,8 @@
 """`jaxplaus assess`: the main job."""
 
-import time
 from pathlib import Path
 
-from jaxplaus import assess as A
+from jaxplaus import assess as A, store
 from jaxplaus import patterns, search
 from jaxplaus.cli import add_json_flag, json_argument, positive_float
 from jaxplaus.errors import UsageError
@@ -31,8 +30,11 @@ def register(sub):
     parser.add_argument("--no-physiological-runs", action="store_true",
                         help="with wide bounds, search them only (default: every other run of a pattern searches "
                              "inside the model's physiological ranges, a box within the wide bounds)")
-    parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<model>-<time>)")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="run directory (default: runs/<model>-<strategy>-s<seed>-<date>-<time>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run in --out (one killed while starting starts; a finished "
+                             "one is returned as it is)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=render)
@@ -52,7 +54,7 @@ def run(args):
     config.check()
     if args.resume and args.out is None:
         raise UsageError("--resume needs the --out directory of the interrupted run")
-    out = args.out or Path("runs") / f"{args.model}-{config.strategy}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or store.default_run_dir(f"{args.model}-{config.strategy}-s{config.seed}")
     results = A.assess(config, out=out, resume=args.resume, progress=not args.no_progress)
     results["run_dir"] = str(out)
     return results
@@ -78,11 +80,18 @@ def _pattern_line(r, physiology: bool) -> str:
             f"spikes {_spikes(r)} | {_spikes(p)}  warnings {len(r['warnings'])}/{len(p['warnings'])}{loss}")
 
 
+def _evaluations(doc) -> str:
+    """The evaluations run per pattern, and the budget asked for when they differ (the search
+    runs whole chunks of generations)."""
+    done = doc.get("evaluations_per_pattern", doc["evaluations"] / doc["n_patterns"])
+    return f"{done:.0f} evaluations per pattern" + (f" for a budget of {doc['budget']}" if round(done) != doc["budget"] else "")
+
+
 def render(doc):
     physiology = doc.get("score_within_physiological") is not None
     lines = [f"{doc['model']}: score {doc['score']}/{doc['n_patterns']}"
              + (f", plausibility score {doc['score_within_physiological']}/{doc['n_patterns']}" if physiology else "")
-             + f" ({doc['bounds']} bounds, {doc['strategy']}, {doc['budget']} evaluations per pattern)"]
+             + f" ({doc['bounds']} bounds, {doc['strategy']}, {_evaluations(doc)})"]
     ladder = "/".join(f"{d:g}" for d in doc.get("ladder_dt_ms", []))
     lines.append(f"  spikes at dt {ladder} ms" + ("; score optimum | physiological optimum" if physiology else ""))
     for name, r in doc["patterns"].items():

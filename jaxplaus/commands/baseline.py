@@ -37,7 +37,8 @@ def register(subparsers) -> None:
     optuna.add_argument("--bounds", default="wide", help="wide or physiological")
     optuna.add_argument("--single-step", action="store_true",
                         help="score each trial at dt only (the paper's one simulation per trial); default: dt and dt/2 as assess")
-    optuna.add_argument("--out", type=Path, default=None, help="run directory (default under $JAXPLAUS_HOME/runs)")
+    optuna.add_argument("--out", type=Path, default=None,
+                        help="run directory (default: runs/baseline-optuna-<sampler>-<model>-<pattern>-s<seed>-<date>-<time>)")
     add_json_flag(optuna)
     optuna.set_defaults(handler=run_optuna, render=render)
 

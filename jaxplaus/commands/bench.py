@@ -1,10 +1,9 @@
 """`jaxplaus bench ...`: benchmarks. `bench samplers`: strategies x models x patterns x seeds on a
 ladder of budgets -> success-vs-budget curves, runtime ECDFs, ERT with bootstrap CIs, rankings."""
 
-import time
 from pathlib import Path
 
-from jaxplaus import search
+from jaxplaus import search, store
 from jaxplaus.bench import samplers as B
 from jaxplaus.cli import add_json_flag, positive_float
 from jaxplaus.errors import UsageError
@@ -36,8 +35,10 @@ def register(sub):
     s.add_argument("--dt-ms", type=positive_float, default=0.25)
     s.add_argument("--devices", type=int, default=None, help="split the runs over this many devices (default: all)")
     s.add_argument("--distributed", action="store_true", help="join a multi-host job first")
-    s.add_argument("--out", type=Path, default=None, help="output directory (default: runs/bench-samplers-<time>)")
-    s.add_argument("--resume", action="store_true", help="continue the interrupted benchmark in --out")
+    s.add_argument("--out", type=Path, default=None,
+                   help="output directory (default: runs/bench-samplers-<date>-<time>)")
+    s.add_argument("--resume", action="store_true",
+                   help="continue the interrupted benchmark in --out (one killed while starting starts)")
     s.add_argument("--no-progress", action="store_true")
     add_json_flag(s)
     s.set_defaults(handler=run_samplers, render=render_samplers)
@@ -57,7 +58,7 @@ def run_samplers(args):
     if args.resume and args.out is None:
         raise UsageError("--resume needs the --out directory of the interrupted benchmark")
     mesh = mesh_from_args(args)
-    out = args.out or Path("runs") / f"bench-samplers-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or store.default_run_dir("bench-samplers")
     results = B.bench(config, out=out, resume=args.resume, progress=not args.no_progress, mesh=mesh)
     results["out"] = str(out)
     return results

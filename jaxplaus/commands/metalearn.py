@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from pathlib import Path
 
 from jaxplaus.cli import add_json_flag
@@ -56,8 +55,10 @@ def register(subparsers) -> None:
         "held-out trials are always independent",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None, help="run directory (default under $JAXPLAUS_HOME/runs)")
-    parser.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="run directory (default: runs/metalearn-<task>-<rule>-<network>-seed<seed>-<date>-<time>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the unfinished run in --out (one killed while starting starts)")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures (saves a few simulations)")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=render)
@@ -130,10 +131,9 @@ def config_from_args(args) -> dict:
 
 
 def default_out(config: dict) -> Path:
-    from jaxplaus.store import home
+    from jaxplaus.store import default_run_dir
 
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return home() / "runs" / f"metalearn-{config['task']}-{config['rule']}-{config['network']}-seed{config['seed']}-{stamp}"
+    return default_run_dir(f"metalearn-{config['task']}-{config['rule']}-{config['network']}-seed{config['seed']}")
 
 
 def run(args) -> dict:

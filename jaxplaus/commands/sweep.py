@@ -1,10 +1,9 @@
 """`jaxplaus sweep`: assess many variants of a model family in one batched search."""
 
 import sys
-import time
 from pathlib import Path
 
-from jaxplaus import patterns, search
+from jaxplaus import patterns, search, store
 from jaxplaus import sweep as S
 from jaxplaus.cli import add_json_flag, json_argument, positive_float
 from jaxplaus.errors import UsageError
@@ -35,8 +34,10 @@ def register(sub):
                         help="split the runs over this many local devices (default: all)")
     parser.add_argument("--distributed", action="store_true",
                         help="join a multi-host job first (jax.distributed.initialize from the environment)")
-    parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/sweep-<model>-<time>)")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted sweep in --out")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="run directory (default: runs/sweep-<model>-<date>-<time>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted sweep in --out (one killed while starting starts)")
     parser.add_argument("--no-progress", action="store_true")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=render)
@@ -50,11 +51,10 @@ def _json_object(text, flag):
 
 
 def mesh_from_args(args):
-    """The device mesh for --devices/--distributed (None: one device, no sharding)."""
+    """The device mesh for --devices (None: one device, no sharding), over all processes' devices
+    with --distributed (joined by `cli.main` before anything else)."""
     from jaxplaus import sharding
 
-    if args.distributed:
-        sharding.initialize_distributed()
     mesh = sharding.mesh_of(args.devices)
     if mesh is not None and sharding.fills_cpu_pool(mesh.devices.flat):
         print(f"jaxplaus: warning: {mesh.size} CPU devices, one per core or more: jaxlib's batched eigh "
@@ -75,7 +75,7 @@ def run(args):
     if args.resume and args.out is None:
         raise UsageError("--resume needs the --out directory of the interrupted sweep")
     mesh = mesh_from_args(args)
-    out = args.out or Path("runs") / f"sweep-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or store.default_run_dir(f"sweep-{args.model}")
     results = S.sweep(config, out=out, resume=args.resume, progress=not args.no_progress, mesh=mesh)
     results["run_dir"] = str(out)
     return results

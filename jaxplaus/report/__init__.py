@@ -190,8 +190,11 @@ def _search(results: dict) -> str:
 
 def headline(results: dict) -> list:
     n, model = results["n_patterns"], results["model"]
-    setting = (f"{results['bounds']} bounds, {_search(results)}, {results['budget']} evaluations per pattern "
-               f"on average, seed {results['seed']}, search step {_fmt(float(results['dt_ms']))} ms")
+    done = results.get("evaluations_per_pattern", results["evaluations"] / n)
+    budget = f" (budget {results['budget']}; the search runs whole chunks of generations)" \
+        if round(done) != results["budget"] else ""
+    setting = (f"{results['bounds']} bounds, {_search(results)}, {done:.0f} evaluations per pattern "
+               f"on average{budget}, seed {results['seed']}, search step {_fmt(float(results['dt_ms']))} ms")
     score = (f"**Score {results['score']}/{n}**: patterns with a converged optimum anywhere in the "
              f"{results['bounds']} search bounds. It passes the pattern's validator at every step of the "
              f"ladder dt = {_ladder(results)} ms, with spike counts that agree down the ladder.")
@@ -372,7 +375,21 @@ def blocks(results: dict, model, saved) -> list:
             Heading("Search")] + search_section(results)
     doc += [Heading("Figures"), Paragraph(_figure_legend(results))]
     doc += [Figure(caption, png) for caption, png in saved]
+    if results.get("provenance"):
+        doc += [Heading("Provenance"), Paragraph(provenance_line(results["provenance"]))]
     return doc
+
+
+def provenance_line(p: dict) -> str:
+    """What produced the run, in one line (results.json's `provenance`)."""
+    parts = [f"jaxplaus {p.get('jaxplaus') or '?'}" + (f" (git {p['git_commit'][:12]}"
+                                                      + (", with local changes" if p['git_commit'].endswith("-dirty")
+                                                         else "") + ")" if p.get("git_commit") else ""),
+             f"jax {p.get('jax')}, jaxlib {p.get('jaxlib')}, evosax {p.get('evosax')}, Python {p.get('python')}"]
+    if p.get("backend"):
+        parts.append(f"{p['backend']} backend ({', '.join(sorted(set(p.get('devices') or [])))})")
+    parts += [p.get("platform", ""), "command: " + " ".join(p.get("command") or [])]
+    return "; ".join(x for x in parts if x) + "."
 
 
 # ---------------------------------------------------------------- rendering
