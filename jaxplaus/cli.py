@@ -19,7 +19,7 @@ COMMAND_MODULES = (
     "classify",
     "reference",
 )
-COMMAND_MODULES += ("assess", "runs")
+COMMAND_MODULES += ("assess", "runs", "compare")
 OPTIONAL_COMMAND_MODULES = ("crosscheck", "baseline", "bench", "sweep", "metalearn")
 
 

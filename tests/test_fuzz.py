@@ -89,6 +89,10 @@ def command_lines(draw):
     prefix, parser = draw(st.sampled_from(commands))
     argv = list(prefix)
     for action in parser._actions:
+        if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+            # a positional (compare's run directories): paths, present or not, files or folders
+            argv += draw(st.lists(st.sampled_from(PATHS + [str(ROOT)]), min_size=0, max_size=2))
+            continue
         if not action.option_strings or action.dest == "help":
             continue
         # each option in a third of the lines; a required one in nine tenths
