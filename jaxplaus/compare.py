@@ -35,7 +35,7 @@ def load(run_dirs) -> list[dict]:
         if not path.is_file():
             raise UsageError(f"{run_dir} holds no finished run ({store.RESULTS} is missing)")
         results = store.load_json(path)
-        if store._kind_of(results) != "assess":
+        if store.kind_of(results) != "assess":
             raise UsageError(f"{run_dir} is not an assessment (compare reads `assess` runs)")
         out.append({**results, "run_dir": str(run_dir)})
     if not out:

@@ -152,7 +152,7 @@ def finish(out: Path, kind: str, results: dict) -> None:
     (out / CHECKPOINT).unlink(missing_ok=True)
 
 
-def _kind_of(results: dict) -> str | None:
+def kind_of(results: dict) -> str | None:
     """A results document's kind (assessments and meta-learning runs stored before `finish`
     lack the key: told by their own keys)."""
     if results.get("kind"):
@@ -185,7 +185,7 @@ def reindex(roots: list[Path]) -> dict:
         except UsageError as err:
             skipped.append(f"{run_dir}: {err}")
             continue
-        kind = _kind_of(results)
+        kind = kind_of(results)
         if kind not in JOBS:
             skipped.append(f"{run_dir}: not a result of a known kind of job")
             continue
