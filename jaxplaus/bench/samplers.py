@@ -384,6 +384,8 @@ def bench(config: BenchConfig, out=None, resume=False, progress=True, stop_after
     from jaxplaus.bench import report
 
     config.check()
+    if resume and out is not None and (done := store.resume_finished(out, asdict(config), "bench")) is not None:
+        return done
     if out is not None:
         store.open_run_dir(out, asdict(config), resume)
     t0 = time.perf_counter()

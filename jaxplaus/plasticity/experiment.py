@@ -41,6 +41,8 @@ def initial_mean(config: dict, rule) -> np.ndarray:
 
 
 def run_experiment(config: dict, out: Path, resume: bool = False, figures: bool = True, stop_after=None, progress=True) -> dict:
+    if resume and (done := store.resume_finished(out, config, "metalearn")) is not None:
+        return done
     search, net, task = build(config)
     resuming = store.open_run_dir(out, config, resume)
     checkpoint = store.load_checkpoint(out) if resuming else None

@@ -238,6 +238,8 @@ def summarize(config: SweepConfig, p: SweepPlan, state, timings) -> tuple[dict, 
 def sweep(config: SweepConfig, out=None, resume=False, progress=True, stop_after=None, mesh=None) -> dict:
     """Run a sweep; with `out`, store it (run directory, sweep.npz, report, index rows)."""
     config.check()
+    if resume and out is not None and (done := store.resume_finished(out, asdict(config), "sweep")) is not None:
+        return done
     p = plan(config, mesh)
     if out is not None:
         store.open_run_dir(out, asdict(config), resume)

@@ -84,6 +84,9 @@ def test_interrupted_and_resumed_sweep_equals_uninterrupted(tmp_path):
     resumed = sweep.sweep(sweep.SweepConfig(**CONFIG), out=out, resume=True, progress=False)
     for key in ("score_histogram", "pattern_pass_fraction", "best_variants"):
         assert resumed[key] == whole[key], key
+    again = sweep.sweep(sweep.SweepConfig(**CONFIG), out=out, resume=True, progress=False)  # finished: as it is
+    assert again["best_variants"] == resumed["best_variants"]
+    assert len(store.query_results(run_dir=str(out.resolve()))) == 4 * 2  # indexed once
     arrays = np.load(out / "sweep.npz")
     assert arrays["passed"].shape == (4, 2) and arrays["best_z"].shape[:2] == (4, 2)
     assert resumed["n_variants"] == 4 and sum(resumed["score_histogram"].values()) == 4
