@@ -8,7 +8,7 @@ Every finished result is also a row in an SQLite index (default `~/.jaxplaus/ind
 - A run finishes in `finish`: its index rows replace any rows of the same run directory, then
   `results.json` (the finish marker) is written. A kill in between leaves rows of a run that a
   `--resume` completes and indexes again, never twice; `reindex` rebuilds the index from the
-  run directories (each kind of job registers how its rows are read from its files).
+  run directories (`JOBS` names the module whose `index_rows` reads each kind's files).
 - Checkpoints hold only data: one `.npz` of arrays plus a JSON outline of the containers around
   them (dicts, lists, tuples, and the named tuples and dataclasses of jaxplaus and evosax, which
   are rebuilt by name from their fields). Loading one runs no code from the file.
@@ -54,6 +54,7 @@ _COLUMNS = (
     ("created", "REAL"),
     ("extra", "TEXT"),  # JSON with anything else worth keeping
 )
+COLUMNS = tuple(name for name, _ in _COLUMNS)  # the index's column names
 
 
 RUNS = Path("runs")  # where every command puts its run directories by default (in the working directory)
@@ -102,10 +103,9 @@ def check_index() -> None:
 
 
 def _insert(connection, rows: list[dict]) -> None:
-    names = [name for name, _ in _COLUMNS]
     for row in rows:
         row = dict(row)
-        extra = {k: row.pop(k) for k in list(row) if k not in names}
+        extra = {k: row.pop(k) for k in list(row) if k not in COLUMNS}
         row.setdefault("created", time.time())
         if extra:
             row["extra"] = json.dumps(extra, default=to_jsonable)
@@ -146,7 +146,8 @@ def finish(out: Path, kind: str, results: dict) -> None:
     completes it) or finished and indexed once."""
     out = Path(out)
     results = {"kind": kind, **results}
-    results.setdefault("provenance", provenance())
+    if "provenance" not in results:  # (setdefault would run git even when the job recorded it)
+        results["provenance"] = provenance()
     index_results(index_rows(kind, out, results))
     write_json(out / RESULTS, results)  # last: its presence marks the run finished
     (out / CHECKPOINT).unlink(missing_ok=True)
@@ -226,8 +227,7 @@ def summarize_runs(rows: list[dict]) -> list[dict]:
 
 def query_results(**equal) -> list[dict]:
     """Rows of the index whose columns equal the given values, oldest first."""
-    names = {name for name, _ in _COLUMNS}
-    unknown = set(equal) - names
+    unknown = set(equal) - set(COLUMNS)
     if unknown:
         raise UsageError(f"unknown run-index column(s): {', '.join(sorted(unknown))}")
     where = " AND ".join(f"{k} = ?" for k in equal) or "1"
@@ -268,11 +268,11 @@ def write_text(path: Path, text: str) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
-def write_npz(path: Path, arrays: dict) -> None:
-    """Atomically write arrays as a compressed .npz."""
+def write_npz(path: Path, arrays: dict, compressed: bool = True) -> None:
+    """Atomically write arrays as an .npz (compressed unless told otherwise)."""
     def write(tmp):
         with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+            (np.savez_compressed if compressed else np.savez)(handle, **arrays)
     write_atomic(path, write)
 
 
@@ -476,12 +476,8 @@ def save_checkpoint(out: Path, state) -> None:
     arrays: list = []
     outline = _outline(state, arrays)
     header = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "outline": outline}
-
-    def write(tmp):
-        with open(tmp, "wb") as handle:
-            np.savez(handle, __outline__=np.asarray(json.dumps(header)), **{f"a{i}": a for i, a in enumerate(arrays)})
-
-    write_atomic(Path(out) / CHECKPOINT, write)
+    write_npz(Path(out) / CHECKPOINT, {"__outline__": np.asarray(json.dumps(header)),
+                                       **{f"a{i}": a for i, a in enumerate(arrays)}}, compressed=False)
 
 
 def load_checkpoint(out: Path):
